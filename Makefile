@@ -1,0 +1,31 @@
+# The two commands a new machine needs: `make run` and `make test`. Everything else is optional.
+
+CARGO ?= cargo
+
+.PHONY: run test lint fmt bench ci
+
+## Start Penkom with zero configuration: SQLite in ./data, in-process live store,
+## http://127.0.0.1:3000, demo accounts (passwords printed once).
+run:
+	$(CARGO) run --bin penkom -- serve --demo
+
+## Every test on SQLite and the in-process store. With PENKOM_TEST_DATABASE_URL and
+## PENKOM_TEST_REDIS_URL set, the same tests run on PostgreSQL and Redis.
+test:
+	$(CARGO) test --workspace
+
+## Formatting and lints, as CI checks them.
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## Benchmarks, in release mode.
+bench:
+	$(CARGO) bench --workspace
+
+## What CI runs: lints, then the suite on SQLite, then on PostgreSQL and Redis.
+ci:
+	bash .ci/run

@@ -1,0 +1,142 @@
+//! The Redis live store, shared by every API node.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, Script};
+
+use crate::{LiveStore, LiveStoreError, WindowCount};
+
+/// Increments a counter and opens its window on the first hit, in one step. A Lua script runs
+/// atomically in Redis, so two nodes hitting the same key at once cannot both see "first hit"
+/// and both reset the expiry, which a separate INCR and PEXPIRE could do.
+const HIT_SCRIPT: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {n, ttl}
+";
+
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+    hit: Script,
+}
+
+fn unavailable(e: redis::RedisError) -> LiveStoreError {
+    LiveStoreError::Unavailable(e.to_string())
+}
+
+impl RedisStore {
+    /// Connects to Redis at `url`. Every key this store touches starts with `prefix`, so that
+    /// several deployments (or parallel tests) can share one Redis.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, LiveStoreError> {
+        let client = redis::Client::open(url).map_err(unavailable)?;
+        // Bounded timeouts: a Redis that stops answering must turn into a quick error (and a
+        // failing /readyz), never into requests that hang forever.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(3)))
+            .set_response_timeout(Some(Duration::from_secs(3)))
+            .set_number_of_retries(2);
+        let conn = client.get_connection_manager_with_config(config).await.map_err(unavailable)?;
+        Ok(Self { conn, prefix: prefix.to_string(), hit: Script::new(HIT_SCRIPT) })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key)
+    }
+}
+
+fn window_count(count: i64, ttl_ms: i64) -> WindowCount {
+    WindowCount { count: count.max(0) as u64, resets_in: Duration::from_millis(ttl_ms.max(0) as u64) }
+}
+
+#[async_trait]
+impl LiveStore for RedisStore {
+    async fn ping(&self) -> Result<(), LiveStoreError> {
+        let mut conn = self.conn.clone();
+        redis::cmd("PING").query_async::<String>(&mut conn).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn hit(&self, key: &str, window: Duration) -> Result<WindowCount, LiveStoreError> {
+        let mut conn = self.conn.clone();
+        let window_ms = window.as_millis().max(1) as u64;
+        let (count, ttl): (i64, i64) =
+            self.hit.key(self.key(key)).arg(window_ms).invoke_async(&mut conn).await.map_err(unavailable)?;
+        Ok(window_count(count, ttl))
+    }
+
+    async fn peek(&self, key: &str) -> Result<WindowCount, LiveStoreError> {
+        let mut conn = self.conn.clone();
+        let k = self.key(key);
+        let (count, ttl): (Option<i64>, i64) =
+            redis::pipe().get(&k).pttl(&k).query_async(&mut conn).await.map_err(unavailable)?;
+        Ok(match count {
+            Some(c) if ttl > 0 => window_count(c, ttl),
+            _ => WindowCount { count: 0, resets_in: Duration::ZERO },
+        })
+    }
+
+    async fn clear(&self, key: &str) -> Result<(), LiveStoreError> {
+        let mut conn = self.conn.clone();
+        conn.del::<_, ()>(self.key(key)).await.map_err(unavailable)
+    }
+
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! These run only when `PENKOM_TEST_REDIS_URL` is set (as `.ci/run` does); each test uses
+    //! its own key prefix so that tests can run in parallel against one Redis.
+
+    use super::*;
+    use crate::contract;
+
+    async fn store() -> Option<RedisStore> {
+        let url = std::env::var("PENKOM_TEST_REDIS_URL").ok()?;
+        let prefix = format!("penkom:test:{}:", uuid_like());
+        Some(
+            RedisStore::connect(&url, &prefix)
+                .await
+                .expect("PENKOM_TEST_REDIS_URL is set but Redis cannot be reached"),
+        )
+    }
+
+    fn uuid_like() -> String {
+        use std::time::{SystemTime, UNIX_EPOCH};
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos();
+        format!("{nanos:x}-{:x}", std::process::id())
+    }
+
+    #[tokio::test]
+    async fn counts_within_a_window() {
+        if let Some(s) = store().await {
+            contract::counts_within_a_window(&s).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn windows_expire() {
+        if let Some(s) = store().await {
+            contract::windows_expire(&s).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_hits_are_each_counted() {
+        if let Some(s) = store().await {
+            contract::concurrent_hits_are_each_counted(std::sync::Arc::new(s)).await;
+        }
+    }
+}

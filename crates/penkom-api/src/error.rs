@@ -1,0 +1,208 @@
+//! Errors as HTTP answers: `{"error": {"code": "snake_case", "message": "…"}}`.
+//!
+//! This file is the one place where domain errors become status codes. Every `From` impl
+//! matches its error enum exhaustively, so adding a variant to a domain error fails to compile
+//! until someone decides its status and code here. Messages are in Bahasa Indonesia because
+//! learners read them; codes are stable English identifiers because programs read them.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable `snake_case` identifier of the error.
+    pub code: String,
+    /// A human-readable explanation in Bahasa Indonesia.
+    pub message: String,
+    /// Structured details where they help, e.g. every bad row of an import file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
+}
+
+/// An error on its way to becoming an HTTP answer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Option<serde_json::Value>,
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), details: None, retry_after: None }
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "silakan masuk terlebih dahulu")
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Anda tidak berwenang mengakses sumber ini")
+    }
+
+    /// A fault of the server or of a service it depends on. The detail goes to the log with the
+    /// request id; the client gets a generic message, never SQL or a stack trace.
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %err, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "terjadi kesalahan pada server; silakan coba lagi",
+        )
+    }
+
+    pub fn unavailable(err: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %err, "dependency unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "layanan sedang tidak tersedia; silakan coba lagi",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail { code: self.code.to_string(), message: self.message, details: self.details },
+        };
+        let mut res = (self.status, Json(body)).into_response();
+        if let Some(after) = self.retry_after {
+            // Round up: a client that waits the advertised time must then succeed.
+            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+impl From<penkom_storage::DbErr> for ApiError {
+    fn from(e: penkom_storage::DbErr) -> Self {
+        match e {
+            penkom_storage::DbErr::ConnectionAcquire(_) | penkom_storage::DbErr::Conn(_) => {
+                ApiError::unavailable(e)
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<live_store::LiveStoreError> for ApiError {
+    fn from(e: live_store::LiveStoreError) -> Self {
+        match e {
+            live_store::LiveStoreError::Unavailable(_) => ApiError::unavailable(e),
+        }
+    }
+}
+
+impl From<accounts::SignInError> for ApiError {
+    fn from(e: accounts::SignInError) -> Self {
+        use accounts::SignInError as E;
+        match e {
+            E::BadCredentials => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", e.to_string())
+            }
+            E::RateLimited { retry_after } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", e.to_string())
+            },
+            E::Unavailable(inner) => inner.into(),
+            E::Db(inner) => inner.into(),
+        }
+    }
+}
+
+impl From<accounts::AuthError> for ApiError {
+    fn from(e: accounts::AuthError) -> Self {
+        use accounts::AuthError as E;
+        match e {
+            E::Invalid => ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", e.to_string()),
+            E::Expired => ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", e.to_string()),
+            E::Db(inner) => inner.into(),
+        }
+    }
+}
+
+impl From<accounts::ChangePasswordError> for ApiError {
+    fn from(e: accounts::ChangePasswordError) -> Self {
+        use accounts::ChangePasswordError as E;
+        match e {
+            E::WrongCurrentPassword => ApiError::new(StatusCode::FORBIDDEN, "wrong_password", e.to_string()),
+            E::Weak(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password", e.to_string()),
+            E::Unchanged => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "password_unchanged", e.to_string())
+            }
+            E::Db(inner) => inner.into(),
+        }
+    }
+}
+
+impl From<accounts::ProfileError> for ApiError {
+    fn from(e: accounts::ProfileError) -> Self {
+        use accounts::ProfileError as E;
+        match e {
+            E::NotFound => ApiError::not_found(e.to_string()),
+            E::Db(inner) => inner.into(),
+        }
+    }
+}
+
+impl From<accounts::OneTimePasswordError> for ApiError {
+    fn from(e: accounts::OneTimePasswordError) -> Self {
+        use accounts::OneTimePasswordError as E;
+        match e {
+            E::NotFound => ApiError::not_found(e.to_string()),
+            E::Db(inner) => inner.into(),
+        }
+    }
+}
+
+impl From<accounts::ImportError> for ApiError {
+    fn from(e: accounts::ImportError) -> Self {
+        use accounts::ImportError as E;
+        let message = e.to_string();
+        match e {
+            E::Invalid(rows) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_import_file", message)
+                    .with_details(serde_json::json!({ "rows": rows }))
+            }
+            E::Conflict(rows) => ApiError::new(StatusCode::CONFLICT, "import_conflict", message)
+                .with_details(serde_json::json!({ "rows": rows })),
+            E::Db(inner) if penkom_storage::is_unique_violation(&inner) => ApiError::new(
+                StatusCode::CONFLICT,
+                "import_conflict",
+                "data berubah saat impor berjalan; silakan ulangi impor",
+            ),
+            E::Db(inner) => inner.into(),
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Request extractors whose failures are answered in Penkom's error format.
+//!
+//! axum's own extractors answer malformed input with plain-text bodies; these wrap them so that
+//! malformed JSON, wrong types, unknown fields, oversized bodies and bad path parameters all
+//! become a 4xx with a stable code.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// JSON in and out, with Penkom's error format for bad input.
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Path parameters, with Penkom's error format for bad input (e.g. an id that is not a UUID).
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+/// Query parameters, with Penkom's error format for bad input.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::JsonDataError(e) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                format!("isian tidak valid: {}", e.body_text()),
+            ),
+            JsonRejection::JsonSyntaxError(_) => {
+                ApiError::bad_request("malformed_json", "badan permintaan bukan JSON yang valid")
+            }
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "gunakan Content-Type: application/json",
+            ),
+            JsonRejection::BytesRejection(b) => b.into(),
+            other => ApiError::bad_request("invalid_body", other.body_text()),
+        }
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "badan permintaan terlalu besar")
+        } else {
+            ApiError::bad_request("invalid_body", "badan permintaan tidak dapat dibaca")
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        ApiError::bad_request(
+            "invalid_path_parameter",
+            format!("parameter alamat tidak valid: {}", r.body_text()),
+        )
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::bad_request(
+            "invalid_query_parameter",
+            format!("parameter kueri tidak valid: {}", r.body_text()),
+        )
+    }
+}
+
+/// The address of the client, for per-address limits and the audit trail.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl ClientAddr {
+    pub fn as_string(&self) -> Option<String> {
+        self.0.map(|a| a.to_string())
+    }
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if state.config.trust_forwarded_for {
+            // The load balancer appends the address it saw; anything before it was written by
+            // the client and cannot be trusted, so only the last entry counts.
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .next_back()
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|s| s.trim().parse::<IpAddr>().ok());
+            if forwarded.is_some() {
+                return Ok(ClientAddr(forwarded));
+            }
+        }
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        Ok(ClientAddr(peer))
+    }
+}
+
+/// Reads a whole body as bytes, within the route's body limit.
+pub async fn body_bytes(req: Request) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(req, &()).await.map_err(ApiError::from)
+}

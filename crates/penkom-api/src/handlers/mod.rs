@@ -1,0 +1,6 @@
+//! Request handlers, one module per area of the API.
+
+pub mod admin_users;
+pub mod auth;
+pub mod health;
+pub mod me;

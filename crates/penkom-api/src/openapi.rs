@@ -1,0 +1,71 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and the route table.
+
+use axum::extract::State;
+use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::extract::Json;
+use crate::handlers;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Penkom API", description = "Verified e-learning for Indonesian civil servants (ASN): server-measured study time, signed certificates, yearly JP ledger. Errors are `{\"error\": {\"code\", \"message\"}}`; messages are in Bahasa Indonesia."),
+    paths(
+        handlers::health::healthz,
+        handlers::health::readyz,
+        handlers::auth::login,
+        handlers::auth::logout,
+        handlers::me::me,
+        handlers::me::change_password,
+        handlers::admin_users::list,
+        handlers::admin_users::import,
+        handlers::admin_users::one_time_password,
+        handlers::admin_users::opds,
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut Document) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The document, with each operation's description extended by the access its route declares,
+/// so the document can never disagree with the access check.
+pub fn document(state: &AppState) -> Document {
+    let mut doc = ApiDoc::openapi();
+    for ep in crate::routes::endpoints(state.clone()) {
+        let Some(item) = doc.paths.paths.get_mut(ep.path) else { continue };
+        let op = match ep.method.as_str() {
+            "GET" => item.get.as_mut(),
+            "POST" => item.post.as_mut(),
+            "PUT" => item.put.as_mut(),
+            "PATCH" => item.patch.as_mut(),
+            "DELETE" => item.delete.as_mut(),
+            _ => None,
+        };
+        if let Some(op) = op {
+            let access = ep.access.describe();
+            op.description = Some(match op.description.take() {
+                Some(d) if !d.is_empty() => format!("{d}\n\n{access}"),
+                _ => access,
+            });
+        }
+    }
+    doc
+}
+
+/// Serves the OpenAPI document.
+pub async fn serve(State(state): State<AppState>) -> Json<Document> {
+    Json(document(&state))
+}

@@ -1,0 +1,119 @@
+//! The route table: every endpoint, its handler and who may call it, in one list.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode};
+use axum::middleware::from_fn_with_state;
+use axum::routing::{MethodRouter, get, post};
+use penkom_core::Role;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::access::{Access, enforce};
+use crate::error::ApiError;
+use crate::handlers::{admin_users, auth, health, me};
+use crate::state::AppState;
+
+/// One endpoint's declaration, as the route-walking test and the OpenAPI document read it.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub method: Method,
+    /// The axum path template, e.g. `/api/v1/admin/users/{id}/one-time-password`.
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Collects routes and their declarations side by side, so a route cannot exist without one.
+pub struct RouteTable {
+    router: Router<AppState>,
+    endpoints: Vec<Endpoint>,
+    state: AppState,
+}
+
+impl RouteTable {
+    fn new(state: AppState) -> Self {
+        Self { router: Router::new(), endpoints: Vec::new(), state }
+    }
+
+    fn add(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        handler: MethodRouter<AppState>,
+    ) -> Self {
+        let guarded = handler.route_layer(from_fn_with_state((self.state.clone(), access), enforce));
+        self.router = self.router.route(path, guarded);
+        self.endpoints.push(Endpoint { method, path, access });
+        self
+    }
+
+    /// Every route of the API.
+    fn build(state: AppState) -> Self {
+        let import_limit = DefaultBodyLimit::max(state.config.max_import_bytes);
+        Self::new(state)
+            .add(Method::GET, "/healthz", Access::Public, get(health::healthz))
+            .add(Method::GET, "/readyz", Access::Public, get(health::readyz))
+            .add(Method::GET, "/api/v1/openapi.json", Access::Public, get(crate::openapi::serve))
+            .add(Method::POST, "/api/v1/auth/login", Access::Public, post(auth::login))
+            .add(Method::POST, "/api/v1/auth/logout", Access::SignedInPendingPassword, post(auth::logout))
+            .add(Method::GET, "/api/v1/me", Access::SignedInPendingPassword, get(me::me))
+            .add(
+                Method::POST,
+                "/api/v1/me/password",
+                Access::SignedInPendingPassword,
+                post(me::change_password),
+            )
+            .add(Method::GET, "/api/v1/admin/users", Access::Roles(&[Role::Admin]), get(admin_users::list))
+            .add(
+                Method::POST,
+                "/api/v1/admin/users/import",
+                Access::Roles(&[Role::Admin]),
+                post(admin_users::import).layer(import_limit),
+            )
+            .add(
+                Method::POST,
+                "/api/v1/admin/users/{id}/one-time-password",
+                Access::Roles(&[Role::Admin]),
+                post(admin_users::one_time_password),
+            )
+            .add(Method::GET, "/api/v1/opds", Access::SignedIn, get(admin_users::opds))
+    }
+}
+
+/// The declarations of every route, in registration order.
+pub fn endpoints(state: AppState) -> Vec<Endpoint> {
+    RouteTable::build(state).endpoints
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("alamat tidak ditemukan")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "metode HTTP ini tidak didukung untuk alamat ini",
+    )
+}
+
+/// The whole application: routes, error fallbacks, body limits, request ids and tracing.
+pub fn router(state: AppState) -> Router {
+    let json_limit = state.config.max_json_bytes;
+    let table = RouteTable::build(state.clone());
+    table
+        .router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(json_limit))
+        .with_state(state)
+        // Layers run outside-in: the request id is set first so the trace span can show it, and
+        // copied onto the response last so clients can quote it in a support request.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}

@@ -1,0 +1,45 @@
+//! The state every handler shares.
+
+use std::sync::Arc;
+
+use accounts::Accounts;
+use live_store::LiveStore;
+use penkom_core::{Clock, LocalZone};
+use penkom_storage::DatabaseConnection;
+
+/// Settings of the HTTP layer itself.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Use the last address in `X-Forwarded-For` as the client address. Only safe behind a
+    /// load balancer that sets the header; otherwise any client could pick its own address and
+    /// escape the per-address sign-in limit.
+    pub trust_forwarded_for: bool,
+    /// Largest JSON body accepted, in bytes.
+    pub max_json_bytes: usize,
+    /// Largest CSV import accepted, in bytes.
+    pub max_import_bytes: usize,
+    /// Base URL of links in certificates and e-mails, e.g. `https://penkom.example.go.id`.
+    pub public_url: String,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            trust_forwarded_for: false,
+            max_json_bytes: 64 * 1024,
+            max_import_bytes: 16 * 1024 * 1024,
+            public_url: "http://127.0.0.1:3000".into(),
+        }
+    }
+}
+
+/// Shared handles; cloning is cheap.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub live: Arc<dyn LiveStore>,
+    pub clock: Arc<dyn Clock>,
+    pub zone: LocalZone,
+    pub accounts: Accounts,
+    pub config: Arc<ApiConfig>,
+}

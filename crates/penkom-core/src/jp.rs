@@ -1,0 +1,154 @@
+//! JP (jam pelajaran), the unit in which training is credited: 1 JP is 45 minutes of study by
+//! LAN convention, and the minutes per JP are configurable policy.
+//!
+//! JP are exact decimals (a course may be worth 1.5 JP) and never floating point, because a
+//! yearly total of 20 JP must compare equal to 20 JP after any number of additions.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The largest JP value any single record may carry; larger values are typing mistakes.
+pub const MAX_JP: Decimal = Decimal::from_parts(1000, 0, 0, false, 0);
+/// JP are recorded to hundredths; more precision than that is noise from a spreadsheet.
+pub const MAX_SCALE: u32 = 2;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JpError {
+    #[error("nilai JP bukan angka desimal: {0}")]
+    NotANumber(String),
+    #[error("nilai JP tidak boleh negatif")]
+    Negative,
+    #[error("nilai JP paling banyak 1000")]
+    TooLarge,
+    #[error("nilai JP paling banyak dua angka di belakang koma")]
+    TooPrecise,
+}
+
+/// A validated, non-negative amount of JP with at most two decimal places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Jp(Decimal);
+
+impl Jp {
+    pub const ZERO: Jp = Jp(Decimal::ZERO);
+
+    pub fn new(value: Decimal) -> Result<Self, JpError> {
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(JpError::Negative);
+        }
+        if value > MAX_JP {
+            return Err(JpError::TooLarge);
+        }
+        let normalized = value.normalize();
+        if normalized.scale() > MAX_SCALE {
+            return Err(JpError::TooPrecise);
+        }
+        Ok(Self(normalized))
+    }
+
+    /// Parses `"1.5"` or the Indonesian `"1,5"`: spreadsheets exported in Indonesia use a comma.
+    pub fn parse(input: &str) -> Result<Self, JpError> {
+        let s = input.trim().replace(',', ".");
+        let value = Decimal::from_str(&s).map_err(|_| JpError::NotANumber(input.trim().to_string()))?;
+        Self::new(value)
+    }
+
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+
+    /// The study minutes this many JP stand for, at `minutes_per_jp` minutes per JP.
+    pub fn minutes(self, minutes_per_jp: u32) -> Decimal {
+        self.0 * Decimal::from(minutes_per_jp)
+    }
+
+    /// Adds two amounts. A sum may exceed [`MAX_JP`] (a ledger total is not a single record),
+    /// so the result is a plain decimal rather than a `Jp`.
+    pub fn sum<I: IntoIterator<Item = Jp>>(items: I) -> Decimal {
+        items.into_iter().map(|j| j.0).sum()
+    }
+}
+
+impl fmt::Display for Jp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.normalize())
+    }
+}
+
+impl FromStr for Jp {
+    type Err = JpError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl Serialize for Jp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // As a string, so that no client turns 1.1 into 1.1000000000000000888.
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Jp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Int(u64),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Text(s) => Jp::parse(&s),
+            Raw::Int(n) => Jp::new(Decimal::from(n)),
+        }
+        .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_exact_decimals() {
+        assert_eq!(Jp::parse("1.5").unwrap().to_string(), "1.5");
+        assert_eq!(Jp::parse("1,50").unwrap().to_string(), "1.5");
+        assert_eq!(Jp::parse("20").unwrap().minutes(45), Decimal::from(900));
+        assert_eq!(Jp::parse("0.1").unwrap().minutes(45), Decimal::from_str("4.5").unwrap());
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        assert_eq!(Jp::parse("-1"), Err(JpError::Negative));
+        assert_eq!(Jp::parse("1000.01"), Err(JpError::TooLarge));
+        assert_eq!(Jp::parse("1.125"), Err(JpError::TooPrecise));
+        assert!(matches!(Jp::parse("dua"), Err(JpError::NotANumber(_))));
+        assert!(Jp::parse("1.120").is_ok(), "trailing zeros are not precision");
+    }
+
+    #[test]
+    fn json_is_a_string_and_accepts_integers() {
+        let jp: Jp = serde_json::from_str("\"2.25\"").unwrap();
+        assert_eq!(serde_json::to_string(&jp).unwrap(), "\"2.25\"");
+        let jp: Jp = serde_json::from_str("3").unwrap();
+        assert_eq!(jp.to_string(), "3");
+        assert!(serde_json::from_str::<Jp>("1.5").is_err(), "floats are refused");
+    }
+
+    proptest! {
+        #[test]
+        fn tenths_add_up_exactly(n in 1usize..500) {
+            let tenth = Jp::parse("0.1").unwrap();
+            prop_assert_eq!(Jp::sum(std::iter::repeat_n(tenth, n)), Decimal::from(n as u64) / Decimal::from(10));
+        }
+
+        #[test]
+        fn display_round_trips(cents in 0u64..=100_000) {
+            let jp = Jp::new(Decimal::new(cents as i64, 2)).unwrap();
+            prop_assert_eq!(Jp::parse(&jp.to_string()).unwrap(), jp);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The `penkom` command: `serve`, `migrate`, `users …`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use migrations::{Migrator, MigratorTrait};
+use penkom::server::{Services, shutdown_signal};
+use penkom::settings::{ServeSettings, Settings};
+use penkom::{Server, demo};
+use penkom_core::SystemClock;
+
+#[derive(Parser)]
+#[command(name = "penkom", version, about = "Verified e-learning for Indonesian civil servants")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve(ServeSettings),
+    /// Manage the database schema.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Manage people and accounts.
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back the last migration (or `--steps N`).
+    Down {
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// Show which migrations are applied.
+    Status,
+}
+
+#[derive(Subcommand)]
+enum UsersAction {
+    /// Import people from a CSV file (all or nothing; idempotent on NIP).
+    Import { file: PathBuf },
+    /// Create an administrator. The password is read from standard input.
+    AddAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Set anyone's password (by NIP or e-mail). The password is read from standard input.
+    SetPassword { login: String },
+}
+
+/// Reads a password from standard input: never from an argument, where it would end up in the
+/// shell history and in the process list for every user of the host to see.
+fn read_password() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password (input is visible; pipe it in to avoid that): ");
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(password)
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PENKOM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(&cli.settings.log_format);
+    let clock = Arc::new(SystemClock);
+    match cli.command {
+        Command::Serve(serve) => {
+            let server = Server::start(&cli.settings, &serve, clock).await?;
+            if serve.demo {
+                let fresh = demo::seed(&server.services.accounts).await?;
+                demo::print(&fresh);
+            }
+            tracing::info!(addr = %server.local_addr(), live_store = server.services.live.kind(), "Penkom is listening");
+            server.run(shutdown_signal()).await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate { action } => {
+            let services = Services::connect(&cli.settings, clock, false).await?;
+            match action {
+                MigrateAction::Up => Migrator::up(&services.db, None).await?,
+                MigrateAction::Down { steps } => Migrator::down(&services.db, Some(steps)).await?,
+                MigrateAction::Status => {
+                    for m in Migrator::get_migration_with_status(&services.db).await? {
+                        println!("{}\t{}", m.name(), m.status());
+                    }
+                }
+            }
+        }
+        Command::Users { action } => {
+            let services = Services::connect(&cli.settings, clock, true).await?;
+            match action {
+                UsersAction::Import { file } => {
+                    let bytes =
+                        std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                    match services.accounts.import_people(&bytes, None).await {
+                        Ok(r) => println!(
+                            "{} rows: {} created, {} updated, {} unchanged; {} OPDs created, {} renamed",
+                            r.rows, r.created, r.updated, r.unchanged, r.opds_created, r.opds_renamed
+                        ),
+                        Err(accounts::ImportError::Invalid(rows) | accounts::ImportError::Conflict(rows)) => {
+                            eprintln!("Nothing was imported. Fix these rows and import again:");
+                            for r in rows {
+                                let col = r.column.map(|c| format!(" [{c}]")).unwrap_or_default();
+                                eprintln!("  line {}{}: {}", r.line, col, r.reason);
+                            }
+                            std::process::exit(1);
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                UsersAction::AddAdmin { email, name } => {
+                    let password = read_password()?;
+                    let id = services.accounts.add_admin(&email, &name, &password).await?;
+                    println!("administrator created: {id}");
+                }
+                UsersAction::SetPassword { login } => {
+                    let password = read_password()?;
+                    services.accounts.set_password(&login, &password).await?;
+                    println!("password set for {login}");
+                }
+            }
+        }
+    }
+    Ok(())
+}

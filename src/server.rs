@@ -1,0 +1,134 @@
+//! Building the running server from settings: connections, migrations, services, listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use accounts::{AccountPolicy, Accounts};
+use anyhow::Context;
+use live_store::{LiveStore, MemoryStore, RedisStore};
+use migrations::{Migrator, MigratorTrait};
+use penkom_api::{ApiConfig, AppState};
+use penkom_core::Clock;
+use penkom_storage::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::settings::{ServeSettings, Settings, redact_url};
+
+/// The services, connected and ready, without a listener. Commands that do not serve HTTP
+/// (`users import`, `migrate`) use this too.
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub live: Arc<dyn LiveStore>,
+    pub clock: Arc<dyn Clock>,
+    pub accounts: Accounts,
+}
+
+impl Services {
+    /// Connects to the database (and Redis, if configured). Migrations are applied when
+    /// `migrate` is true.
+    pub async fn connect(settings: &Settings, clock: Arc<dyn Clock>, migrate: bool) -> anyhow::Result<Self> {
+        let url = settings.effective_database_url()?;
+        tracing::info!(database = %redact_url(&url), "connecting to the database");
+        let db = penkom_storage::connect(&url, settings.database_max_connections)
+            .await
+            .with_context(|| format!("cannot open the database at {}", redact_url(&url)))?;
+        if migrate {
+            Migrator::up(&db, None).await.context("applying database migrations")?;
+        }
+        let live: Arc<dyn LiveStore> = match &settings.redis_url {
+            Some(url) => {
+                tracing::info!(redis = %redact_url(url), "connecting to Redis");
+                Arc::new(
+                    RedisStore::connect(url, &settings.redis_prefix)
+                        .await
+                        .with_context(|| format!("cannot reach Redis at {}", redact_url(url)))?,
+                )
+            }
+            None => Arc::new(MemoryStore::new()),
+        };
+        let accounts = Accounts::new(db.clone(), live.clone(), clock.clone(), AccountPolicy::default());
+        Ok(Self { db, live, clock, accounts })
+    }
+}
+
+/// A bound, not yet serving, HTTP server.
+pub struct Server {
+    listener: TcpListener,
+    router: axum::Router,
+    endpoints: Vec<penkom_api::Endpoint>,
+    pub services: Services,
+}
+
+impl Server {
+    /// Connects everything and binds the listener. `serve.listen` may use port 0 (tests do) to
+    /// let the system pick a free port; [`Server::local_addr`] then tells which.
+    pub async fn start(
+        settings: &Settings,
+        serve: &ServeSettings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let services = Services::connect(settings, clock, !serve.no_migrate).await?;
+        let state = AppState {
+            db: services.db.clone(),
+            live: services.live.clone(),
+            clock: services.clock.clone(),
+            zone: settings.timezone,
+            accounts: services.accounts.clone(),
+            config: Arc::new(ApiConfig {
+                trust_forwarded_for: serve.trust_forwarded_for,
+                public_url: settings.public_url.trim_end_matches('/').to_string(),
+                ..ApiConfig::default()
+            }),
+        };
+        let endpoints = penkom_api::routes::endpoints(state.clone());
+        let router = penkom_api::router(state);
+        let listener = TcpListener::bind(serve.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", serve.listen))?;
+        Ok(Self { listener, router, endpoints, services })
+    }
+
+    /// Every route with the access it declares (for the route-walking test).
+    pub fn endpoints(&self) -> &[penkom_api::Endpoint] {
+        &self.endpoints
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting connections and lets in-flight
+    /// requests finish before returning.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        self.services.db.close().await.ok();
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (what orchestrators send before stopping a node).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

@@ -1,0 +1,125 @@
+//! Everything Penkom can be configured with, from flags or `PENKOM_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+use penkom_core::LocalZone;
+
+/// Settings shared by every subcommand.
+#[derive(Clone, Args)]
+pub struct Settings {
+    /// Directory for the embedded SQLite database, signing keys and outgoing mail files.
+    #[arg(long, env = "PENKOM_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database URL (`postgres://user:pass@host/db` in production). Default: SQLite in the
+    /// data directory.
+    #[arg(long, env = "PENKOM_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Maximum database connections of this node.
+    #[arg(long, env = "PENKOM_DATABASE_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    pub database_max_connections: u32,
+
+    /// Redis URL for the live store shared by all API nodes. Default: an in-process store,
+    /// which is only correct with a single node.
+    #[arg(long, env = "PENKOM_REDIS_URL", global = true)]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis key, so that several deployments can share one Redis.
+    #[arg(long, env = "PENKOM_REDIS_PREFIX", default_value = "penkom:", global = true)]
+    pub redis_prefix: String,
+
+    /// Base URL of links in certificates and e-mails.
+    #[arg(long, env = "PENKOM_PUBLIC_URL", default_value = "http://127.0.0.1:3000", global = true)]
+    pub public_url: String,
+
+    /// IANA time zone in which days and years are counted.
+    #[arg(long, env = "PENKOM_TIMEZONE", default_value = "Asia/Makassar", value_parser = parse_zone, global = true)]
+    pub timezone: LocalZone,
+
+    /// SMTP server for outgoing mail (`smtps://user:pass@host:465` or `smtp://…?tls=required`).
+    /// Default: mail is written as `.eml` files under the data directory.
+    #[arg(long, env = "PENKOM_SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "PENKOM_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
+}
+
+/// Settings of `penkom serve` only.
+#[derive(Clone, Args)]
+pub struct ServeSettings {
+    /// Address to listen on.
+    #[arg(long, env = "PENKOM_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Create demo accounts (one per role and a few learners) and print their passwords once.
+    #[arg(long, env = "PENKOM_DEMO")]
+    pub demo: bool,
+
+    /// Do not apply database migrations at start (run `penkom migrate up` instead).
+    #[arg(long, env = "PENKOM_NO_MIGRATE")]
+    pub no_migrate: bool,
+
+    /// Take the client address from the last `X-Forwarded-For` entry. Only behind a load
+    /// balancer that sets it.
+    #[arg(long, env = "PENKOM_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+}
+
+fn parse_zone(s: &str) -> Result<LocalZone, String> {
+    LocalZone::parse(s)
+}
+
+impl Settings {
+    /// The database URL to use: the configured one, or the SQLite file in the data directory.
+    pub fn effective_database_url(&self) -> anyhow::Result<String> {
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => {
+                std::fs::create_dir_all(&self.data_dir)?;
+                Ok(penkom_storage::sqlite_url_for_dir(&self.data_dir))
+            }
+        }
+    }
+}
+
+/// A URL fit for a log line: any password is replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            let masked = if userinfo.contains(':') { format!("{user}:***") } else { user.to_string() };
+            format!("{scheme}://{masked}@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_the_log() {
+        assert_eq!(
+            redact_url("postgres://penkom:s3cret@db:5432/penkom"),
+            "postgres://penkom:***@db:5432/penkom"
+        );
+        assert_eq!(redact_url("redis://:s3cret@cache:6379/0"), "redis://:***@cache:6379/0");
+        assert_eq!(
+            redact_url("smtps://mail%40kota:p%40ss@smtp.kota.go.id:465"),
+            "smtps://mail%40kota:***@smtp.kota.go.id:465"
+        );
+        assert_eq!(redact_url("sqlite://./data/penkom.db?mode=rwc"), "sqlite://./data/penkom.db?mode=rwc");
+        assert_eq!(redact_url("redis://cache:6379"), "redis://cache:6379");
+    }
+}

@@ -1,0 +1,177 @@
+//! Sign-in, tokens, sign-out, one-time passwords and the failed-sign-in limit.
+
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, error_code};
+
+#[tokio::test]
+async fn sign_in_by_nip_or_email_and_read_the_profile() {
+    let app = TestApp::spawn().await;
+    let (nip, pw) = app.person("199507252023012006", "Sri@Test.go.id", "learner", "PPPK", "DINKES").await;
+
+    let res = app.login(&nip, &pw).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let token = body["token"].as_str().unwrap();
+    assert!(token.starts_with("pkm_") && token.len() == 68);
+    assert_eq!(body["must_change_password"], false);
+    assert!(
+        body["expires_at"].as_str().unwrap().starts_with("2026-11-02T13:00:00"),
+        "12 hours from the server clock"
+    );
+
+    let me: Value = app.get("/api/v1/me", Some(token)).await.json().await.unwrap();
+    assert_eq!(me["nip"], json!(nip), "the NIP is a string");
+    assert_eq!(me["email"], "sri@test.go.id", "e-mail is stored lower-case");
+    assert_eq!(me["employment_type"], "PPPK");
+    assert_eq!(me["opd"]["code"], "DINKES");
+    assert_eq!(me["roles"], json!(["learner"]));
+
+    // The e-mail works as a login too, in any case.
+    assert_eq!(app.login("SRI@test.go.id", &pw).await.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_accounts_look_the_same() {
+    let app = TestApp::spawn().await;
+    let (nip, _) = app.person("199103172019031005", "budi@test.go.id", "learner", "PNS", "DINKES").await;
+    let wrong = app.login(&nip, "bukan-kata-sandinya").await;
+    assert_eq!(wrong.status(), 401);
+    let wrong_body: Value = wrong.json().await.unwrap();
+    let unknown = app.login("199211302020121007", "bukan-kata-sandinya").await;
+    assert_eq!(unknown.status(), 401);
+    let unknown_body: Value = unknown.json().await.unwrap();
+    assert_eq!(wrong_body, unknown_body);
+    assert_eq!(wrong_body["error"]["code"], "invalid_credentials");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_with_retry_after() {
+    let app = TestApp::spawn().await;
+    let (nip, pw) = app.person("199103172019031005", "budi@test.go.id", "learner", "PNS", "DINKES").await;
+    for _ in 0..5 {
+        assert_eq!(app.login(&nip, "salah-salah-salah").await.status(), 401);
+    }
+    let res = app.login(&nip, &pw).await;
+    assert_eq!(res.status(), 429, "even the right password is refused while locked");
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&retry), "Retry-After {retry}");
+    assert_eq!(error_code(res).await, "too_many_attempts");
+
+    // Another account from the same address is not locked by these five failures.
+    let (other, other_pw) =
+        app.person("199211302020121007", "rizky@test.go.id", "learner", "PNS", "DISDIK").await;
+    assert_eq!(app.login(&other, &other_pw).await.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_success_resets_the_failure_count() {
+    let app = TestApp::spawn().await;
+    let (nip, pw) = app.person("199103172019031005", "budi@test.go.id", "learner", "PNS", "DINKES").await;
+    for _ in 0..4 {
+        app.login(&nip, "salah-salah-salah").await;
+    }
+    assert_eq!(app.login(&nip, &pw).await.status(), 200);
+    for _ in 0..4 {
+        assert_eq!(app.login(&nip, "salah-salah-salah").await.status(), 401);
+    }
+    assert_eq!(app.login(&nip, &pw).await.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn logout_revokes_only_that_token_and_tokens_expire() {
+    let app = TestApp::spawn().await;
+    let (nip, pw) = app.person("199103172019031005", "budi@test.go.id", "learner", "PNS", "DINKES").await;
+    let a = app.token(&nip, &pw).await;
+    let b = app.token(&nip, &pw).await;
+    let res = app.post_json("/api/v1/auth/logout", Some(&a), &json!({})).await;
+    assert_eq!(res.status(), 204);
+    let res = app.get("/api/v1/me", Some(&a)).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(error_code(res).await, "invalid_token");
+    assert_eq!(app.get("/api/v1/me", Some(&b)).await.status(), 200);
+
+    app.clock.advance(Duration::hours(12) + Duration::seconds(1));
+    let res = app.get("/api/v1/me", Some(&b)).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(error_code(res).await, "token_expired");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_and_missing_tokens_are_401() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/v1/me", None).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(error_code(res).await, "unauthenticated");
+    let res = app.get("/api/v1/me", Some("pkm_not-a-token")).await;
+    assert_eq!(error_code(res).await, "invalid_token");
+    let forged = format!("pkm_{}", "0".repeat(64));
+    assert_eq!(app.get("/api/v1/me", Some(&forged)).await.status(), 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn one_time_password_must_be_replaced_before_anything_else() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin").await;
+    let (nip, old_pw) = app.person("199103172019031005", "budi@test.go.id", "learner", "PNS", "DINKES").await;
+    let old_token = app.token(&nip, &old_pw).await;
+
+    let list: Value =
+        app.get(&format!("/api/v1/admin/users?nip={nip}"), Some(&admin)).await.json().await.unwrap();
+    assert_eq!(list["total"], 1);
+    let id = list["items"][0]["id"].as_str().unwrap().to_string();
+
+    let res =
+        app.post_json(&format!("/api/v1/admin/users/{id}/one-time-password"), Some(&admin), &json!({})).await;
+    assert_eq!(res.status(), 200);
+    let otp = res.json::<Value>().await.unwrap()["one_time_password"].as_str().unwrap().to_string();
+
+    assert_eq!(app.get("/api/v1/me", Some(&old_token)).await.status(), 401, "old sessions end");
+    assert_eq!(app.login(&nip, &old_pw).await.status(), 401, "the old password no longer works");
+
+    let res = app.login(&nip, &otp).await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["must_change_password"], true);
+    let token = body["token"].as_str().unwrap().to_string();
+    let res = app.get("/api/v1/opds", Some(&token)).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(error_code(res).await, "password_change_required");
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status(), 200);
+
+    let res = app
+        .post_json(
+            "/api/v1/me/password",
+            Some(&token),
+            &json!({"current_password": otp, "new_password": "pendek"}),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(error_code(res).await, "weak_password");
+    let res = app
+        .post_json(
+            "/api/v1/me/password",
+            Some(&token),
+            &json!({"current_password": "salah-salah-salah", "new_password": "Kata-Sandi-Baru-2026"}),
+        )
+        .await;
+    assert_eq!(error_code(res).await, "wrong_password");
+    let res = app
+        .post_json(
+            "/api/v1/me/password",
+            Some(&token),
+            &json!({"current_password": otp, "new_password": "Kata-Sandi-Baru-2026"}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.get("/api/v1/opds", Some(&token)).await.status(), 200, "the same token now works fully");
+    assert_eq!(app.login(&nip, &otp).await.status(), 401, "the one-time password is spent");
+    assert_eq!(app.login(&nip, "Kata-Sandi-Baru-2026").await.status(), 200);
+    app.stop().await;
+}

@@ -1,0 +1,16 @@
+//! End-to-end tests: each test starts the real server (built by the same `Server::start` that
+//! `penkom serve` uses) on `127.0.0.1:0` with a fresh, migrated database, and talks HTTP to it.
+//!
+//! With `PENKOM_TEST_DATABASE_URL` set, each test gets its own fresh PostgreSQL database; with
+//! `PENKOM_TEST_REDIS_URL` set, the live store is Redis with a key prefix of the test's own.
+//! Without them, SQLite in a temporary directory and the in-process store are used.
+
+mod support;
+
+mod accounts_cli;
+mod auth;
+mod errors;
+mod health;
+mod import;
+mod migrations;
+mod route_access;

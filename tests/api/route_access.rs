@@ -1,0 +1,87 @@
+//! Every route is walked with every role and with no token, and the answer is checked against
+//! the access the route declares. The OpenAPI document must list exactly the same routes.
+
+use std::collections::BTreeSet;
+
+use penkom_core::Role;
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::support::TestApp;
+
+fn concrete(path: &str) -> String {
+    // Any path parameter gets a well-formed id that names nothing.
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').map(|e| start + e + 1).unwrap_or(rest.len());
+        out.push_str(&uuid::Uuid::new_v4().to_string());
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test]
+async fn every_route_answers_as_it_declares_for_every_role() {
+    let app = TestApp::spawn().await;
+    let mut callers: Vec<(Option<Role>, Option<String>)> = vec![(None, None)];
+    for role in Role::ALL {
+        callers.push((Some(role), Some(app.signed_in(role.as_str()).await)));
+    }
+    // Sign-out revokes the token it is called with, so it is walked last.
+    let mut endpoints = app.endpoints.clone();
+    endpoints.sort_by_key(|e| e.path.ends_with("/logout"));
+    assert!(endpoints.len() >= 10, "the table lists the routes");
+
+    for ep in &endpoints {
+        for (role, token) in &callers {
+            let roles: Option<Vec<Role>> = role.map(|r| vec![r]);
+            let expected = ep.access.admits(roles.as_deref());
+            let method = Method::from_bytes(ep.method.as_str().as_bytes()).unwrap();
+            let mut req = app.client.request(method, app.url(&concrete(ep.path)));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            if ep.method != axum::http::Method::GET {
+                req = req.json(&serde_json::json!({}));
+            }
+            let status = req.send().await.unwrap().status().as_u16();
+            let who = role.map(|r| r.as_str()).unwrap_or("anonymous");
+            match expected {
+                Err(code) => assert_eq!(status, code.as_u16(), "{} {} as {who}", ep.method, ep.path),
+                Ok(()) => assert!(
+                    status != 401 && status != 403 && status < 500,
+                    "{} {} as {who} answered {status}",
+                    ep.method,
+                    ep.path
+                ),
+            }
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_exactly_the_routes() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app.get("/api/v1/openapi.json", None).await.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    let declared: BTreeSet<(String, String)> = app
+        .endpoints
+        .iter()
+        .filter(|e| e.path != "/api/v1/openapi.json")
+        .map(|e| (e.method.to_string(), e.path.to_string()))
+        .collect();
+    assert_eq!(documented, declared);
+    let import = &doc["paths"]["/api/v1/admin/users/import"]["post"];
+    assert!(import["description"].as_str().unwrap().contains("`admin`"), "access is documented");
+    app.stop().await;
+}

@@ -1,0 +1,240 @@
+//! The test harness: a running server per test, and helpers to talk to it.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use penkom::Server;
+use penkom::settings::{ServeSettings, Settings};
+use penkom_core::{LocalZone, ManualClock};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// A fresh PostgreSQL database, dropped when the test ends.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    async fn create(admin_url: &str) -> Self {
+        let name = format!("penkom_t_{}", uuid::Uuid::new_v4().simple());
+        let admin =
+            penkom_storage::connect(admin_url, 1).await.expect("PENKOM_TEST_DATABASE_URL unreachable");
+        use sea_orm::ConnectionTrait;
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+        admin.close().await.ok();
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+        let url = format!("{base}/{name}");
+        Self { admin_url: admin_url.to_string(), name, url }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Drop cannot await, so the database is dropped from a short-lived runtime on another
+        // thread. `WITH (FORCE)` ends connections the server may still hold.
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async {
+                use sea_orm::ConnectionTrait;
+                let admin = penkom_storage::connect(&admin_url, 1).await.ok()?;
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .ok()?;
+                admin.close().await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+/// Where a test's data lives: a temporary directory, and a PostgreSQL database if configured.
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    /// Held so that the database is dropped with the environment.
+    #[allow(dead_code)]
+    pub pg: Option<PgDatabase>,
+    pub settings: Settings,
+}
+
+impl TestEnv {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pg = match std::env::var("PENKOM_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Some(PgDatabase::create(&url).await),
+            _ => None,
+        };
+        let redis_url = std::env::var("PENKOM_TEST_REDIS_URL").ok().filter(|u| !u.is_empty());
+        let settings = Settings {
+            data_dir: dir.path().to_path_buf(),
+            database_url: pg.as_ref().map(|p| p.url.clone()),
+            database_max_connections: 5,
+            redis_url,
+            redis_prefix: format!("penkom:test:{}:", uuid::Uuid::new_v4().simple()),
+            public_url: "http://penkom.test".into(),
+            timezone: LocalZone::default(),
+            smtp_url: None,
+            log_format: "text".into(),
+        };
+        Self { dir, pg, settings }
+    }
+
+    /// Environment variables that point the `penkom` binary at this test's data.
+    pub fn cli_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![("PENKOM_DATA_DIR", self.settings.data_dir.display().to_string())];
+        if let Some(url) = &self.settings.database_url {
+            env.push(("PENKOM_DATABASE_URL", url.clone()));
+        }
+        env
+    }
+}
+
+/// A running server and an HTTP client for it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: ManualClock,
+    pub accounts: accounts::Accounts,
+    pub endpoints: Vec<penkom_api::Endpoint>,
+    pub env: TestEnv,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_in(TestEnv::new().await).await
+    }
+
+    pub async fn spawn_in(env: TestEnv) -> Self {
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap());
+        let serve = ServeSettings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            demo: false,
+            no_migrate: false,
+            trust_forwarded_for: false,
+        };
+        let server =
+            Server::start(&env.settings, &serve, Arc::new(clock.clone())).await.expect("server starts");
+        let base = format!("http://{}", server.local_addr());
+        let accounts = server.services.accounts.clone();
+        let endpoints = server.endpoints().to_vec();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async {
+            let _ = rx.await;
+        }));
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            clock,
+            accounts,
+            endpoints,
+            env,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server gracefully and waits for it, returning the environment so a test can
+    /// start a new server on the same data (a restart).
+    pub async fn stop(mut self) -> TestEnv {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server ran cleanly");
+        }
+        let Self { env, .. } = self;
+        env
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Creates a person with `roles` through the import path and gives them a password.
+    /// Returns (NIP, password).
+    pub async fn person(
+        &self,
+        nip: &str,
+        email: &str,
+        roles: &str,
+        employment: &str,
+        opd: &str,
+    ) -> (String, String) {
+        let csv = format!(
+            "nip,name,email,employment_type,opd_code,opd_name,roles\n{nip},Peserta {nip},{email},{employment},{opd},Unit {opd},{roles}\n"
+        );
+        self.accounts.import_people(csv.as_bytes(), None).await.expect("import person");
+        let password = format!("Rahasia-{}", &nip[10..]);
+        self.accounts.set_password(nip, &password).await.expect("set password");
+        (nip.to_string(), password)
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({ "login": login, "password": password }))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn token(&self, login: &str, password: &str) -> String {
+        let res = self.login(login, password).await;
+        assert_eq!(res.status(), 200, "sign-in of {login} failed");
+        let body: Value = res.json().await.unwrap();
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    /// A person holding only `role`, signed in; returns the token.
+    pub async fn signed_in(&self, role: &str) -> String {
+        let (nip, email) = match role {
+            "learner" => ("199103172019031005", "learner@test.go.id"),
+            "instructor" => ("198206152008012002", "instructor@test.go.id"),
+            "verifier" => ("198909092014031003", "verifier@test.go.id"),
+            "opd_admin" => ("198704202010012004", "opdadmin@test.go.id"),
+            "admin" => ("197801012005011001", "admin@test.go.id"),
+            other => panic!("unknown role {other}"),
+        };
+        let (nip, pw) = self.person(nip, email, role, "PNS", "BKPSDM").await;
+        self.token(&nip, &pw).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn post_csv(&self, path: &str, token: &str, body: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", "text/csv; charset=utf-8")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// The error code of an error answer.
+pub async fn error_code(res: reqwest::Response) -> String {
+    let body: Value = res.json().await.expect("JSON error body");
+    body["error"]["code"].as_str().expect("error.code").to_string()
+}
