@@ -1,0 +1,248 @@
+//! The rules a version must meet before it is published, as pure functions.
+//!
+//! The same rules serve content files (where each problem is then located to a file and line)
+//! and the instructor API (where problems become a 422 answer).
+
+use rust_decimal::Decimal;
+
+use crate::model::{QuestionKind, VersionSpec, is_valid_key};
+
+/// Where in a version a problem is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Locator {
+    /// A course-level field, e.g. `jp`.
+    Course(&'static str),
+    /// A module, by key.
+    Module(String),
+    /// A question, by key.
+    Question(String),
+}
+
+/// One rule a version breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub at: Locator,
+    pub reason: String,
+}
+
+/// The shortfall when required study time is below JP × minutes-per-JP, in minutes (exact:
+/// 1.5 JP at 45 minutes is 67.5 minutes).
+pub fn jp_shortfall_minutes(spec: &VersionSpec, minutes_per_jp: u32) -> Option<Decimal> {
+    let needed = spec.meta.jp.minutes(minutes_per_jp);
+    let have = Decimal::from(spec.required_minutes());
+    (have < needed).then(|| needed - have)
+}
+
+fn v(at: Locator, reason: impl Into<String>) -> Violation {
+    Violation { at, reason: reason.into() }
+}
+
+/// Every rule the version breaks (empty when it can be published).
+pub fn violations(spec: &VersionSpec, minutes_per_jp: u32) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let m = &spec.meta;
+    let pt = &m.post_test;
+    for (field, value, max) in [
+        ("title", &m.title, 200),
+        ("description", &m.description, 20_000),
+        ("topic", &m.topic, 64),
+        ("organiser", &m.organiser, 200),
+    ] {
+        if value.trim().is_empty() {
+            out.push(v(Locator::Course(field), format!("{field} tidak boleh kosong")));
+        } else if value.chars().count() > max {
+            out.push(v(Locator::Course(field), format!("{field} paling banyak {max} karakter")));
+        }
+    }
+    if !m.topic.is_empty() && !(is_valid_key(&m.topic) && m.topic == m.topic.to_lowercase()) {
+        out.push(v(Locator::Course("topic"), "topik harus slug huruf kecil, mis. etika-pelayanan-publik"));
+    }
+    if m.jp.value().is_zero() {
+        out.push(v(Locator::Course("jp"), "nilai JP harus lebih dari 0"));
+    }
+    if pt.pass_mark > 100 {
+        out.push(v(Locator::Course("pass_mark"), "nilai lulus harus 0–100"));
+    }
+    if pt.attempt_limit == 0 {
+        out.push(v(Locator::Course("attempt_limit"), "batas percobaan minimal 1"));
+    }
+    if pt.time_limit_minutes == 0 {
+        out.push(v(Locator::Course("time_limit_minutes"), "batas waktu post-test minimal 1 menit"));
+    }
+    if pt.questions_per_attempt == 0 {
+        out.push(v(Locator::Course("questions_per_attempt"), "jumlah soal per percobaan minimal 1"));
+    } else if pt.questions_per_attempt as usize > spec.questions.len() {
+        out.push(v(
+            Locator::Course("questions_per_attempt"),
+            format!(
+                "bank soal hanya berisi {} soal, kurang dari {} soal per percobaan",
+                spec.questions.len(),
+                pt.questions_per_attempt
+            ),
+        ));
+    }
+
+    if spec.modules.is_empty() {
+        out.push(v(Locator::Course("modules"), "kursus harus punya minimal satu modul"));
+    } else if !spec.modules.iter().any(|m| m.required) {
+        out.push(v(Locator::Course("modules"), "kursus harus punya minimal satu modul wajib"));
+    }
+    let mut orders = std::collections::HashMap::new();
+    let mut keys = std::collections::HashSet::new();
+    for module in &spec.modules {
+        let at = || Locator::Module(module.key.clone());
+        if !is_valid_key(&module.key) {
+            out.push(v(at(), format!("kunci modul \"{}\" tidak valid", module.key)));
+        }
+        if !keys.insert(module.key.as_str()) {
+            out.push(v(at(), format!("kunci modul \"{}\" dipakai lebih dari sekali", module.key)));
+        }
+        if let Some(other) = orders.insert(module.order, module.key.as_str()) {
+            out.push(v(at(), format!("urutan {} sudah dipakai modul {other}", module.order)));
+        }
+        if module.title.trim().is_empty() {
+            out.push(v(at(), "judul modul tidak boleh kosong"));
+        }
+        if module.min_engaged_minutes == 0 {
+            out.push(v(at(), "waktu belajar minimum harus minimal 1 menit"));
+        }
+        if module.body_markdown.trim().is_empty() {
+            out.push(v(at(), "isi modul tidak boleh kosong"));
+        }
+        if let Some(video) = &module.video {
+            if !(video.url.starts_with("https://") || video.url.starts_with("http://")) {
+                out.push(v(at(), "alamat video harus diawali http:// atau https://"));
+            }
+            if video.duration_minutes == 0 {
+                out.push(v(at(), "durasi video minimal 1 menit"));
+            }
+        }
+    }
+
+    let mut question_keys = std::collections::HashSet::new();
+    for q in &spec.questions {
+        let at = || Locator::Question(q.key.clone());
+        if !is_valid_key(&q.key) {
+            out.push(v(at(), format!("id pertanyaan \"{}\" tidak valid", q.key)));
+        }
+        if !question_keys.insert(q.key.as_str()) {
+            out.push(v(at(), format!("id pertanyaan \"{}\" dipakai lebih dari sekali", q.key)));
+        }
+        if q.text.trim().is_empty() {
+            out.push(v(at(), format!("pertanyaan {}: teks tidak boleh kosong", q.key)));
+        }
+        let correct = q.options.iter().filter(|o| o.correct).count();
+        match q.kind {
+            QuestionKind::SingleChoice | QuestionKind::MultipleChoice => {
+                if !(2..=8).contains(&q.options.len()) {
+                    out.push(v(at(), format!("pertanyaan {}: harus punya 2–8 pilihan", q.key)));
+                }
+                let mut texts = std::collections::HashSet::new();
+                for o in &q.options {
+                    if o.text.trim().is_empty() {
+                        out.push(v(at(), format!("pertanyaan {}: teks pilihan tidak boleh kosong", q.key)));
+                    } else if !texts.insert(o.text.trim()) {
+                        out.push(v(
+                            at(),
+                            format!("pertanyaan {}: pilihan \"{}\" muncul dua kali", q.key, o.text.trim()),
+                        ));
+                    }
+                }
+                if q.kind == QuestionKind::SingleChoice && correct != 1 {
+                    out.push(v(
+                        at(),
+                        format!("pertanyaan {}: pilihan tunggal harus punya tepat satu jawaban benar (ada {correct})", q.key),
+                    ));
+                }
+                if q.kind == QuestionKind::MultipleChoice && correct == 0 {
+                    out.push(v(at(), format!("pertanyaan {}: tidak ada pilihan yang benar", q.key)));
+                }
+            }
+            QuestionKind::TrueFalse => {
+                if q.options.len() != 2 || correct != 1 {
+                    out.push(v(
+                        at(),
+                        format!("pertanyaan {}: benar/salah harus punya tepat satu jawaban", q.key),
+                    ));
+                }
+            }
+        }
+    }
+
+    if let Some(short) = jp_shortfall_minutes(spec, minutes_per_jp) {
+        out.push(v(
+            Locator::Course("jp"),
+            format!(
+                "waktu belajar modul wajib {} menit, kurang {} menit dari {} JP × {} menit",
+                spec.required_minutes(),
+                short.normalize(),
+                spec.meta.jp,
+                minutes_per_jp
+            ),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::fixtures::spec;
+    use penkom_core::Jp;
+
+    #[test]
+    fn a_valid_spec_has_no_violations() {
+        assert_eq!(violations(&spec(), 45), vec![]);
+    }
+
+    #[test]
+    fn jp_rule_names_the_exact_shortfall() {
+        let mut s = spec();
+        s.meta.jp = Jp::parse("1.5").unwrap(); // 67.5 minutes needed, 50 present
+        assert_eq!(jp_shortfall_minutes(&s, 45), Some(Decimal::new(175, 1)));
+        let found = violations(&s, 45);
+        assert!(
+            found.iter().any(|x| x.at == Locator::Course("jp") && x.reason.contains("17.5")),
+            "{found:?}"
+        );
+        // Optional modules do not count.
+        s.meta.jp = Jp::parse("1").unwrap();
+        s.modules[1].required = false;
+        assert_eq!(jp_shortfall_minutes(&s, 45), Some(Decimal::from(20)));
+        // Minutes per JP is policy.
+        assert_eq!(jp_shortfall_minutes(&s, 25), None);
+    }
+
+    #[test]
+    fn question_rules() {
+        let mut s = spec();
+        s.questions[0].options[1].correct = true; // two correct on single choice
+        s.questions[2].options.iter_mut().for_each(|o| o.correct = false); // none on multiple
+        s.questions.push(s.questions[1].clone()); // duplicate key
+        let found = violations(&s, 45);
+        assert!(
+            found.iter().any(|x| x.at == Locator::Question("q1".into()) && x.reason.contains("tepat satu"))
+        );
+        assert!(
+            found.iter().any(|x| x.at == Locator::Question("q3".into()) && x.reason.contains("tidak ada"))
+        );
+        assert!(found.iter().any(|x| x.reason.contains("lebih dari sekali")));
+    }
+
+    #[test]
+    fn bank_must_hold_an_attempt() {
+        let mut s = spec();
+        s.meta.post_test.questions_per_attempt = 4;
+        assert!(violations(&s, 45).iter().any(|x| x.at == Locator::Course("questions_per_attempt")));
+    }
+
+    #[test]
+    fn module_rules() {
+        let mut s = spec();
+        s.modules[1].order = 1;
+        s.modules[0].min_engaged_minutes = 0;
+        let found = violations(&s, 45);
+        assert!(found.iter().any(|x| x.reason.contains("urutan 1")));
+        assert!(found.iter().any(|x| x.reason.contains("minimal 1 menit")));
+    }
+}
