@@ -87,20 +87,43 @@ impl Settings {
     }
 }
 
-/// A URL fit for a log line: any password is replaced by `***`.
+/// A URL fit for a log line: the password in the user part and any password-like query
+/// parameter (`password=`, `sslpassword=`, …) are replaced by `***`.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let (authority, tail) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
     };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            let masked = if userinfo.contains(':') { format!("{user}:***") } else { user.to_string() };
-            format!("{scheme}://{masked}@{host}{tail}")
+    let base = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, tail) = match rest.find('/') {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) => {
+                    let user = userinfo.split(':').next().unwrap_or("");
+                    let masked =
+                        if userinfo.contains(':') { format!("{user}:***") } else { user.to_string() };
+                    format!("{scheme}://{masked}@{host}{tail}")
+                }
+                None => base.to_string(),
+            }
         }
-        None => url.to_string(),
+        None => base.to_string(),
+    };
+    match query {
+        None => base,
+        Some(q) => {
+            let params: Vec<String> = q
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if k.to_ascii_lowercase().contains("pass") => format!("{k}=***"),
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{base}?{}", params.join("&"))
+        }
     }
 }
 
@@ -121,5 +144,9 @@ mod tests {
         );
         assert_eq!(redact_url("sqlite://./data/penkom.db?mode=rwc"), "sqlite://./data/penkom.db?mode=rwc");
         assert_eq!(redact_url("redis://cache:6379"), "redis://cache:6379");
+        assert_eq!(
+            redact_url("postgres://penkom@db/penkom?password=s3cret&sslmode=require&sslpassword=x"),
+            "postgres://penkom@db/penkom?password=***&sslmode=require&sslpassword=***"
+        );
     }
 }

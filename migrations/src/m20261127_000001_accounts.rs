@@ -32,6 +32,7 @@ enum Person {
     Rank,
     Position,
     PasswordHash,
+    PasswordExpiresAt,
     MustChangePassword,
     Active,
     CreatedAt,
@@ -97,6 +98,7 @@ impl MigrationTrait for Migration {
                     .col(string_null(Person::Rank))
                     .col(string_null(Person::Position))
                     .col(string_null(Person::PasswordHash))
+                    .col(timestamp_with_time_zone_null(Person::PasswordExpiresAt))
                     .col(boolean(Person::MustChangePassword).default(false))
                     .col(boolean(Person::Active).default(true))
                     .col(timestamp_with_time_zone(Person::CreatedAt))

@@ -175,3 +175,107 @@ async fn one_time_password_must_be_replaced_before_anything_else() {
     assert_eq!(app.login(&nip, "Kata-Sandi-Baru-2026").await.status(), 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_gets_no_more_than_the_limit() {
+    let app = TestApp::spawn().await;
+    let (nip, pw) = app.person("199103172019031005", "budi@test.go.id", "learner", "PNS", "DINKES").await;
+    let guesses = (0..20).map(|i| {
+        let app = &app;
+        let nip = nip.clone();
+        async move { app.login(&nip, &format!("tebakan-ke-{i}")).await.status().as_u16() }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    assert_eq!(statuses.iter().filter(|&&s| s == 401).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|&&s| s == 429).count(), 15, "{statuses:?}");
+    assert_eq!(app.login(&nip, &pw).await.status(), 429);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn nip_and_email_share_one_failure_budget() {
+    let app = TestApp::spawn().await;
+    let (nip, pw) = app.person("199103172019031005", "budi@test.go.id", "learner", "PNS", "DINKES").await;
+    for _ in 0..3 {
+        app.login(&nip, "salah-salah-salah").await;
+    }
+    for _ in 0..2 {
+        app.login("budi@test.go.id", "salah-salah-salah").await;
+    }
+    assert_eq!(app.login(&nip, &pw).await.status(), 429);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn one_client_address_cannot_guess_across_many_accounts() {
+    // Behind a load balancer the client address comes from X-Forwarded-For, with or without a
+    // port; an address other than the guessing one is unaffected.
+    let app = TestApp::spawn_behind_proxy().await;
+    let (nip, pw) = app.person("199103172019031005", "budi@test.go.id", "learner", "PNS", "DINKES").await;
+    let from = |addr: &'static str, login: String, password: String| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("x-forwarded-for", format!("198.51.100.7, {addr}"))
+                .json(&json!({"login": login, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    for i in 0..50 {
+        let login = format!("orang{i}@kota.go.id");
+        assert_eq!(from("203.0.113.5:4444", login, "tebakan-tebakan".into()).await, 401);
+    }
+    assert_eq!(from("203.0.113.5", nip.clone(), pw.clone()).await, 429, "the guessing address is locked");
+    assert_eq!(from("203.0.113.6:80", nip, pw).await, 200, "another address is not");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn one_time_passwords_expire_after_72_hours() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin").await;
+    let (nip, _) = app.person("199103172019031005", "budi@test.go.id", "learner", "PNS", "DINKES").await;
+    let list: Value =
+        app.get(&format!("/api/v1/admin/users?nip={nip}"), Some(&admin)).await.json().await.unwrap();
+    let id = list["items"][0]["id"].as_str().unwrap().to_string();
+    let res =
+        app.post_json(&format!("/api/v1/admin/users/{id}/one-time-password"), Some(&admin), &json!({})).await;
+    assert_eq!(res.headers()["cache-control"], "no-store", "a password must not be cached");
+    let otp = res.json::<Value>().await.unwrap()["one_time_password"].as_str().unwrap().to_string();
+    app.clock.advance(Duration::hours(72) + Duration::seconds(1));
+    let res = app.login(&nip, &otp).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(error_code(res).await, "one_time_password_expired");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn guessing_the_current_password_through_a_session_is_limited() {
+    let app = TestApp::spawn().await;
+    let (nip, pw) = app.person("199103172019031005", "budi@test.go.id", "learner", "PNS", "DINKES").await;
+    let token = app.token(&nip, &pw).await;
+    for _ in 0..5 {
+        let res = app
+            .post_json(
+                "/api/v1/me/password",
+                Some(&token),
+                &json!({"current_password": "tebak-tebak-tebak", "new_password": "Kata-Sandi-Baru-2026"}),
+            )
+            .await;
+        assert_eq!(res.status(), 403);
+    }
+    let res = app
+        .post_json(
+            "/api/v1/me/password",
+            Some(&token),
+            &json!({"current_password": pw, "new_password": "Kata-Sandi-Baru-2026"}),
+        )
+        .await;
+    assert_eq!(res.status(), 429);
+    app.stop().await;
+}

@@ -67,6 +67,10 @@ async fn bad_paths_and_methods_are_json_errors() {
     assert_eq!(error_code(res).await, "invalid_query_parameter");
     let res = app.get("/api/v1/admin/users?nip=123", Some(&admin)).await;
     assert_eq!(error_code(res).await, "invalid_nip");
+    let res = app.get("/api/v1/admin/users?offset=18446744073709551615", Some(&admin)).await;
+    assert_eq!(res.status(), 400, "a huge offset is refused, not a crash");
+    let res = app.get("/api/v1/admin/users?q=%00", Some(&admin)).await;
+    assert_eq!(res.status(), 400);
 
     let res = app.get("/api/v1/nowhere", None).await;
     assert_eq!(res.status(), 404);

@@ -132,7 +132,57 @@ async fn imported_people_have_no_password_until_one_is_issued() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("admin").await;
     app.post_csv("/api/v1/admin/users/import", &admin, FILE).await;
-    let res = app.login("199103172019031005", "").await;
-    assert_eq!(res.status(), 401);
+    let page: Value =
+        app.get("/api/v1/admin/users?nip=199103172019031005", Some(&admin)).await.json().await.unwrap();
+    let id: uuid::Uuid = page["items"][0]["id"].as_str().unwrap().parse().unwrap();
+    assert!(!app.accounts.has_password(penkom_core::UserId(id)).await.unwrap());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_file_without_roles_or_rank_columns_keeps_what_is_stored() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin").await;
+    app.post_csv("/api/v1/admin/users/import", &admin, FILE).await;
+    // A plain HR export: no roles, rank or position columns, and it lists the administrator too.
+    let export = "nip,name,email,employment_type,opd_code,opd_name\n\
+        197801012005011001,Admin Baru,admin@test.go.id,PNS,BKPSDM,Unit BKPSDM\n\
+        199211302020121007,Rizky Maulana,rizky@kota.go.id,PNS,DISDIK,Dinas Pendidikan\n";
+    let r: Value = app.post_csv("/api/v1/admin/users/import", &admin, export).await.json().await.unwrap();
+    assert_eq!(r["updated"], 2, "{r}");
+    let me: Value = app.get("/api/v1/me", Some(&admin)).await.json().await.unwrap();
+    assert_eq!(me["roles"], serde_json::json!(["admin"]), "the administrator keeps the role");
+    assert_eq!(me["name"], "Admin Baru");
+    let page: Value =
+        app.get("/api/v1/admin/users?nip=199211302020121007", Some(&admin)).await.json().await.unwrap();
+    assert_eq!(page["items"][0]["roles"], serde_json::json!(["learner", "instructor"]));
+    let page: Value =
+        app.get("/api/v1/admin/users?nip=199103172019031005", Some(&admin)).await.json().await.unwrap();
+    assert_eq!(page["items"][0]["rank"], "Penata Muda Tingkat I (III/b)", "untouched row keeps its rank");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_city_sized_file_within_the_limit_is_accepted() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin").await;
+    let mut csv = String::from("nip;name;email;employment_type;opd_code;opd_name;roles;rank;position\n");
+    for i in 0..1500 {
+        let kind = if i % 3 == 0 { "PPPK" } else { "PNS" };
+        csv.push_str(&format!(
+            "1990010120200{}1{:03};Pegawai Nomor {i};pegawai{i}@kota.go.id;{kind};OPD{};Organisasi {};learner;Penata Muda (III/a);Analis\n",
+            1 + i % 9,
+            i % 1000,
+            i % 12,
+            i % 12
+        ));
+    }
+    assert!(csv.len() > 64 * 1024, "larger than the JSON limit");
+    let res = app.post_csv("/api/v1/admin/users/import", &admin, &csv).await;
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["created"], 1500);
+    assert_eq!(body["opds_created"], 12);
     app.stop().await;
 }

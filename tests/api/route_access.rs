@@ -51,6 +51,11 @@ async fn every_route_answers_as_it_declares_for_every_role() {
             let who = role.map(|r| r.as_str()).unwrap_or("anonymous");
             match expected {
                 Err(code) => assert_eq!(status, code.as_u16(), "{} {} as {who}", ep.method, ep.path),
+                // A GET without parameters must simply work for everyone it admits; other calls
+                // get an empty body and unknown ids, so a 4xx about the input is fine there.
+                Ok(()) if ep.method == axum::http::Method::GET && !ep.path.contains('{') => {
+                    assert_eq!(status, 200, "{} {} as {who}", ep.method, ep.path)
+                }
                 Ok(()) => assert!(
                     status != 401 && status != 403 && status < 500,
                     "{} {} as {who} answered {status}",

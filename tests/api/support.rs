@@ -111,12 +111,21 @@ impl TestApp {
     }
 
     pub async fn spawn_in(env: TestEnv) -> Self {
+        Self::spawn_configured(env, false).await
+    }
+
+    /// A server that takes client addresses from `X-Forwarded-For`, as behind a load balancer.
+    pub async fn spawn_behind_proxy() -> Self {
+        Self::spawn_configured(TestEnv::new().await, true).await
+    }
+
+    async fn spawn_configured(env: TestEnv, trust_forwarded_for: bool) -> Self {
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap());
         let serve = ServeSettings {
             listen: "127.0.0.1:0".parse().unwrap(),
             demo: false,
             no_migrate: false,
-            trust_forwarded_for: false,
+            trust_forwarded_for,
         };
         let server =
             Server::start(&env.settings, &serve, Arc::new(clock.clone())).await.expect("server starts");

@@ -42,6 +42,10 @@ pub enum OneTimePasswordError {
     Db(#[from] DbErr),
 }
 
+/// How long a one-time password works: long enough to reach the person through their OPD, short
+/// enough that a forgotten printout stops being a key.
+const ONE_TIME_PASSWORD_TTL: chrono::Duration = chrono::Duration::hours(72);
+
 /// Revokes every live token of a person; used whenever their password is replaced.
 async fn revoke_all_tokens<C: ConnectionTrait>(
     db: &C,
@@ -84,6 +88,7 @@ impl Accounts {
             rank: Set(None),
             position: Set(None),
             password_hash: Set(Some(hash)),
+            password_expires_at: Set(None),
             must_change_password: Set(false),
             active: Set(true),
             created_at: Set(now),
@@ -115,6 +120,7 @@ impl Accounts {
         let txn = penkom_storage::begin_write(&self.db).await?;
         let mut am = found.into_active_model();
         am.password_hash = Set(Some(hash));
+        am.password_expires_at = Set(None);
         am.must_change_password = Set(false);
         am.updated_at = Set(now);
         am.update(&txn).await?;
@@ -124,8 +130,9 @@ impl Accounts {
         Ok(id)
     }
 
-    /// Gives person `id` a fresh one-time password, returned once to the administrator to hand
-    /// over. The person must choose their own password before they can do anything else.
+    /// Gives person `id` a fresh one-time password, valid for 72 hours, returned once to the
+    /// administrator to hand over. The person must choose their own password before they can do
+    /// anything else.
     pub async fn issue_one_time_password(
         &self,
         actor: UserId,
@@ -139,6 +146,7 @@ impl Accounts {
         let txn = penkom_storage::begin_write(&self.db).await?;
         let mut am = found.into_active_model();
         am.password_hash = Set(Some(hash));
+        am.password_expires_at = Set(Some(now + ONE_TIME_PASSWORD_TTL));
         am.must_change_password = Set(true);
         am.updated_at = Set(now);
         am.update(&txn).await?;

@@ -1,5 +1,6 @@
 //! Signing in and out, and recognising the caller behind a token.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -12,11 +13,18 @@ use crate::profile::roles_of;
 use crate::{Accounts, Password, PasswordError, audit, password, token};
 
 /// A token handed to a client after a successful sign-in.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct IssuedToken {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub must_change_password: bool,
+}
+
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The raw token is a credential; it must not end up in a log through `{:?}`.
+        f.debug_struct("IssuedToken").field("expires_at", &self.expires_at).finish_non_exhaustive()
+    }
 }
 
 /// The authenticated person behind a request.
@@ -40,6 +48,8 @@ impl Caller {
 pub enum SignInError {
     #[error("NIP/e-mail atau kata sandi salah")]
     BadCredentials,
+    #[error("kata sandi sekali pakai sudah kedaluwarsa; minta yang baru kepada admin")]
+    OneTimePasswordExpired,
     #[error("terlalu banyak percobaan masuk yang gagal; coba lagi nanti")]
     RateLimited { retry_after: Duration },
     #[error(transparent)]
@@ -66,54 +76,83 @@ pub enum ChangePasswordError {
     Weak(#[from] PasswordError),
     #[error("kata sandi baru harus berbeda dari yang lama")]
     Unchanged,
+    #[error("terlalu banyak percobaan yang gagal; coba lagi nanti")]
+    RateLimited { retry_after: Duration },
+    #[error(transparent)]
+    Unavailable(#[from] LiveStoreError),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
 
-/// Hashing and verifying with Argon2 takes tens of milliseconds of CPU on purpose; doing it on
-/// an async worker thread would stall every other request scheduled on that thread.
-async fn verify_off_thread(stored: Option<String>, candidate: String) -> bool {
-    tokio_spawn_blocking(move || password::verify(stored.as_deref(), &candidate)).await
-}
+/// At most this many Argon2 computations run at once. Each takes about 19 MiB and tens of
+/// milliseconds of CPU; without a bound, a burst of sign-ins (or an attacker) would queue
+/// hundreds of them on the blocking pool and exhaust memory. Excess requests wait here instead.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
-async fn tokio_spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    // `spawn_blocking` only fails if the closure panicked; re-raise that panic here.
+/// Runs a CPU-heavy Argon2 job off the async workers (doing it on one would stall every other
+/// request scheduled there), with at most [`HASHING`] jobs at a time.
+async fn hashing_job<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    // The semaphore is never closed, so acquiring cannot fail; if it somehow did, running the
+    // job unbounded is still correct, only less frugal.
+    let _permit = HASHING.acquire().await.ok();
     match tokio::task::spawn_blocking(f).await {
         Ok(v) => v,
+        // `spawn_blocking` only fails if the closure panicked; re-raise that panic here.
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }
 
+async fn verify_off_thread(stored: Option<String>, candidate: String) -> bool {
+    hashing_job(move || password::verify(stored.as_deref(), &candidate)).await
+}
+
 pub(crate) async fn hash_off_thread(p: Password) -> String {
-    tokio_spawn_blocking(move || p.hash()).await
+    hashing_job(move || p.hash()).await
+}
+
+/// The rate-limit bucket of a client address. IPv6 clients usually hold a whole /64, so an
+/// IPv6 address is bucketed by its /64 prefix; otherwise rotating addresses inside it would
+/// escape the limit.
+fn address_bucket(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
 }
 
 impl Accounts {
-    fn login_key(login_text: &str) -> String {
-        match Login::parse(login_text) {
-            Ok(l) => format!("signin:fail:login:{}", l.key()),
-            Err(_) => format!("signin:fail:login:raw:{}", login_text.trim().to_lowercase()),
+    /// The failure counter of an account: keyed by the person when the login names one, so
+    /// that NIP and e-mail share one budget, else by the normalised login text.
+    fn failure_key(login_text: &str, person: Option<&person::Model>) -> String {
+        match (person, Login::parse(login_text)) {
+            (Some(p), _) => format!("signin:fail:person:{}", p.id),
+            (None, Ok(l)) => format!("signin:fail:login:{}", l.key()),
+            (None, Err(_)) => format!("signin:fail:login:raw:{}", login_text.trim().to_lowercase()),
         }
     }
 
     /// Signs a person in by NIP or e-mail and password.
     ///
-    /// Failed attempts are counted per login and per client address in the live store, so the
-    /// limits hold across every API node sharing one Redis. The counts are checked before the
-    /// password is, so a locked account cannot be probed further even with the right password.
+    /// Every attempt on an account is counted *before* the password is checked, with the live
+    /// store's atomic increment: parallel attempts each get their own count, so a burst cannot
+    /// slip more guesses past the limit than it allows, and the limit holds across every API
+    /// node sharing one Redis. A success clears the count. Failures are also counted per client
+    /// address (checked first, incremented on failure only, so that a busy office behind one
+    /// NAT address is not locked out by its own successful sign-ins).
     pub async fn sign_in(
         &self,
         login_text: &str,
         password_text: &str,
-        client_addr: Option<&str>,
+        client: Option<IpAddr>,
     ) -> Result<IssuedToken, SignInError> {
-        let login_key = Self::login_key(login_text);
-        let addr_key = client_addr.map(|a| format!("signin:fail:addr:{a}"));
         let p = &self.policy;
-        let by_login = self.live.peek(&login_key).await?;
-        if by_login.count >= p.max_failures_per_login {
-            return Err(SignInError::RateLimited { retry_after: by_login.resets_in });
-        }
+        let addr_key = client.map(|a| format!("signin:fail:addr:{}", address_bucket(a)));
         if let Some(k) = &addr_key {
             let by_addr = self.live.peek(k).await?;
             if by_addr.count >= p.max_failures_per_addr {
@@ -132,13 +171,19 @@ impl Accounts {
         }
         .filter(|p| p.active);
 
+        let account_key = Self::failure_key(login_text, found.as_ref());
+        let attempts = self.live.hit(&account_key, p.failure_window).await?;
+        if attempts.count > p.max_failures_per_login {
+            return Err(SignInError::RateLimited { retry_after: attempts.resets_in });
+        }
+
         let stored = found.as_ref().and_then(|p| p.password_hash.clone());
         let ok = verify_off_thread(stored, password_text.to_string()).await;
         let now = self.clock.now();
+        let client_text = client.map(|a| a.to_string());
         let person = match (ok, found) {
             (true, Some(person)) => person,
             (_, found) => {
-                self.live.hit(&login_key, p.failure_window).await?;
                 if let Some(k) = &addr_key {
                     self.live.hit(k, p.failure_window).await?;
                 }
@@ -149,28 +194,36 @@ impl Accounts {
                     "sign_in_failed",
                     None,
                     None,
-                    client_addr,
+                    client_text.as_deref(),
                 )
                 .await?;
                 return Err(SignInError::BadCredentials);
             }
         };
-        self.live.clear(&login_key).await?;
+        self.live.clear(&account_key).await?;
+        if person.password_expires_at.is_some_and(|t| t <= now) {
+            return Err(SignInError::OneTimePasswordExpired);
+        }
 
         let raw = token::generate();
         let ttl = chrono::Duration::from_std(p.token_ttl).unwrap_or(chrono::Duration::hours(12));
         let expires_at = now + ttl;
+        // The token and its audit record are written together, so there is never a working
+        // token whose sign-in is missing from the audit trail.
+        let txn = penkom_storage::begin_write(&self.db).await?;
         auth_token::ActiveModel {
             token_hash: Set(token::hash(&raw)),
             person_id: Set(person.id),
             created_at: Set(now),
             expires_at: Set(expires_at),
             revoked_at: Set(None),
-            client_addr: Set(client_addr.map(str::to_string)),
+            client_addr: Set(client_text.clone()),
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await?;
-        audit::record(&self.db, now, Some(UserId(person.id)), "sign_in", None, None, client_addr).await?;
+        audit::record(&txn, now, Some(UserId(person.id)), "sign_in", None, None, client_text.as_deref())
+            .await?;
+        txn.commit().await?;
         Ok(IssuedToken { token: raw, expires_at, must_change_password: person.must_change_password })
     }
 
@@ -225,9 +278,17 @@ impl Accounts {
             .one(&self.db)
             .await?
             .ok_or(ChangePasswordError::WrongCurrentPassword)?;
+        // Guesses at the current password share the sign-in budget of the account, so a stolen
+        // session cannot be used to brute-force the password either.
+        let key = Self::failure_key("", Some(&person));
+        let attempts = self.live.hit(&key, self.policy.failure_window).await?;
+        if attempts.count > self.policy.max_failures_per_login {
+            return Err(ChangePasswordError::RateLimited { retry_after: attempts.resets_in });
+        }
         if !verify_off_thread(person.password_hash.clone(), current.to_string()).await {
             return Err(ChangePasswordError::WrongCurrentPassword);
         }
+        self.live.clear(&key).await?;
         if current == new {
             return Err(ChangePasswordError::Unchanged);
         }
@@ -236,6 +297,7 @@ impl Accounts {
         let txn = penkom_storage::begin_write(&self.db).await?;
         let mut am = person.into_active_model();
         am.password_hash = Set(Some(hash));
+        am.password_expires_at = Set(None);
         am.must_change_password = Set(false);
         am.updated_at = Set(now);
         am.update(&txn).await?;

@@ -54,7 +54,8 @@ pub fn violations(spec: &VersionSpec, minutes_per_jp: u32) -> Vec<Violation> {
             out.push(v(Locator::Course(field), format!("{field} paling banyak {max} karakter")));
         }
     }
-    if !m.topic.is_empty() && !(is_valid_key(&m.topic) && m.topic == m.topic.to_lowercase()) {
+    let topic_ok = is_valid_key(&m.topic) && m.topic == m.topic.to_lowercase();
+    if !m.topic.is_empty() && !topic_ok {
         out.push(v(Locator::Course("topic"), "topik harus slug huruf kecil, mis. etika-pelayanan-publik"));
     }
     if m.jp.value().is_zero() {

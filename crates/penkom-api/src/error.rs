@@ -107,9 +107,15 @@ impl IntoResponse for ApiError {
 
 impl From<penkom_storage::DbErr> for ApiError {
     fn from(e: penkom_storage::DbErr) -> Self {
+        // A database that is busy (SQLite's single writer held too long) or out of connections
+        // is a temporary condition: 503 with Retry-After tells the client to try again.
+        let busy = penkom_storage::is_busy(&e);
         match e {
             penkom_storage::DbErr::ConnectionAcquire(_) | penkom_storage::DbErr::Conn(_) => {
-                ApiError::unavailable(e)
+                ApiError { retry_after: Some(Duration::from_secs(1)), ..ApiError::unavailable(e) }
+            }
+            other if busy => {
+                ApiError { retry_after: Some(Duration::from_secs(1)), ..ApiError::unavailable(other) }
             }
             other => ApiError::internal(other),
         }
@@ -130,6 +136,9 @@ impl From<accounts::SignInError> for ApiError {
         match e {
             E::BadCredentials => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", e.to_string())
+            }
+            E::OneTimePasswordExpired => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "one_time_password_expired", e.to_string())
             }
             E::RateLimited { retry_after } => ApiError {
                 retry_after: Some(retry_after),
@@ -161,6 +170,11 @@ impl From<accounts::ChangePasswordError> for ApiError {
             E::Unchanged => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "password_unchanged", e.to_string())
             }
+            E::RateLimited { retry_after } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", e.to_string())
+            },
+            E::Unavailable(inner) => inner.into(),
             E::Db(inner) => inner.into(),
         }
     }

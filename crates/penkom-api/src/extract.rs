@@ -110,7 +110,7 @@ impl FromRequestParts<AppState> for ClientAddr {
                 .next_back()
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.rsplit(',').next())
-                .and_then(|s| s.trim().parse::<IpAddr>().ok());
+                .and_then(|s| parse_forwarded_addr(s.trim()));
             if forwarded.is_some() {
                 return Ok(ClientAddr(forwarded));
             }
@@ -118,6 +118,12 @@ impl FromRequestParts<AppState> for ClientAddr {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         Ok(ClientAddr(peer))
     }
+}
+
+/// An address as load balancers write it in `X-Forwarded-For`: `1.2.3.4`, `1.2.3.4:5678`,
+/// `2001:db8::1` or `[2001:db8::1]:443`.
+fn parse_forwarded_addr(s: &str) -> Option<IpAddr> {
+    s.parse::<IpAddr>().ok().or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
 }
 
 /// Reads a whole body as bytes, within the route's body limit.

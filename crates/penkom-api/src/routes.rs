@@ -2,11 +2,15 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
 use axum::http::{Method, StatusCode};
 use axum::middleware::from_fn_with_state;
+use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, post};
 use penkom_core::Role;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::access::{Access, enforce};
@@ -108,6 +112,14 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(json_limit))
         .with_state(state)
+        // A panic is a bug, but it must still answer in the standard format (and be logged)
+        // rather than drop the connection.
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal("handler panicked").into_response()))
+        // Answers carry tokens, one-time passwords and personal data; no cache may keep them.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         // Layers run outside-in: the request id is set first so the trace span can show it, and
         // copied onto the response last so clients can quote it in a support request.
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -39,7 +39,13 @@ impl Accounts {
         bytes: &[u8],
         actor: Option<UserId>,
     ) -> Result<ImportReport, ImportError> {
-        let rows = parse_people_csv(bytes).map_err(ImportError::Invalid)?;
+        // Parsing a large file is CPU work of a few hundred milliseconds; it runs on the
+        // blocking pool so that it does not stall the async worker serving other requests.
+        let owned = bytes.to_vec();
+        let parsed = tokio::task::spawn_blocking(move || parse_people_csv(&owned))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        let rows = parsed.map_err(ImportError::Invalid)?;
         let now = self.clock.now();
         // One write transaction for the whole file: either every row lands or none does, and a
         // concurrent import of an overlapping file waits instead of interleaving with this one.
@@ -105,29 +111,35 @@ impl Accounts {
                         name: Set(row.name.to_string()),
                         employment_type: Set(Some(row.employment_type.as_str().into())),
                         opd_id: Set(opd_id),
-                        rank: Set(row.rank.clone()),
-                        position: Set(row.position.clone()),
+                        rank: Set(row.rank.clone().flatten()),
+                        position: Set(row.position.clone().flatten()),
                         password_hash: Set(None),
+                        password_expires_at: Set(None),
                         must_change_password: Set(false),
                         active: Set(true),
                         created_at: Set(now),
                         updated_at: Set(now),
                     });
-                    new_roles.extend(row.roles.iter().map(|r| person_role::ActiveModel {
+                    let roles = row.roles.clone().unwrap_or_else(|| BTreeSet::from([Role::Learner]));
+                    new_roles.extend(roles.iter().map(|r| person_role::ActiveModel {
                         person_id: Set(id),
                         role: Set(r.as_str().into()),
                     }));
                     report.created += 1;
                 }
                 Some(existing) => {
+                    // Columns the file does not have keep what is stored.
+                    let rank = row.rank.clone().unwrap_or_else(|| existing.rank.clone());
+                    let position = row.position.clone().unwrap_or_else(|| existing.position.clone());
                     let fields_same = existing.name == row.name.as_str()
                         && existing.email == row.email.as_str()
                         && existing.employment_type.as_deref() == Some(row.employment_type.as_str())
                         && existing.opd_id == opd_id
-                        && existing.rank == row.rank
-                        && existing.position == row.position;
+                        && existing.rank == rank
+                        && existing.position == position;
                     let stored_roles = roles_by_person.get(&existing.id).cloned().unwrap_or_default();
-                    let roles_same = stored_roles == row.roles;
+                    let wanted_roles = row.roles.clone().unwrap_or_else(|| stored_roles.clone());
+                    let roles_same = stored_roles == wanted_roles;
                     if fields_same && roles_same {
                         report.unchanged += 1;
                         continue;
@@ -138,8 +150,8 @@ impl Accounts {
                         am.email = Set(row.email.to_string());
                         am.employment_type = Set(Some(row.employment_type.as_str().into()));
                         am.opd_id = Set(opd_id);
-                        am.rank = Set(row.rank.clone());
-                        am.position = Set(row.position.clone());
+                        am.rank = Set(rank);
+                        am.position = Set(position);
                         am.updated_at = Set(now);
                         am.update(&txn).await?;
                     }
@@ -148,7 +160,7 @@ impl Accounts {
                             .filter(person_role::Column::PersonId.eq(existing.id))
                             .exec(&txn)
                             .await?;
-                        new_roles.extend(row.roles.iter().map(|r| person_role::ActiveModel {
+                        new_roles.extend(wanted_roles.iter().map(|r| person_role::ActiveModel {
                             person_id: Set(existing.id),
                             role: Set(r.as_str().into()),
                         }));

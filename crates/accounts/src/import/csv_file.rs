@@ -94,6 +94,7 @@ pub fn parse_people_csv(bytes: &[u8]) -> Result<Vec<PersonRow>, Vec<RowError>> {
             continue;
         }
         let field = |name: &str| columns.get(name).and_then(|&i| record.get(i)).unwrap_or("");
+        let present = |name: &str| columns.contains_key(name);
         let before = errors.len();
         let mut check = |name: &str, r: Result<(), String>| {
             if let Err(reason) = r {
@@ -115,9 +116,9 @@ pub fn parse_people_csv(bytes: &[u8]) -> Result<Vec<PersonRow>, Vec<RowError>> {
         check("opd_name", opd_name.as_ref().map(|_| ()).map_err(Clone::clone));
         let roles = parse_roles(field("roles"));
         check("roles", roles.as_ref().map(|_| ()).map_err(Clone::clone));
-        let rank = free_text(field("rank"));
+        let rank = free_text(field("rank")).map(|v| present("rank").then_some(v));
         check("rank", rank.as_ref().map(|_| ()).map_err(Clone::clone));
-        let position = free_text(field("position"));
+        let position = free_text(field("position")).map(|v| present("position").then_some(v));
         check("position", position.as_ref().map(|_| ()).map_err(Clone::clone));
 
         if let Ok(n) = &nip
@@ -177,19 +178,25 @@ pub fn parse_people_csv(bytes: &[u8]) -> Result<Vec<PersonRow>, Vec<RowError>> {
     if errors.is_empty() { Ok(rows) } else { Err(errors) }
 }
 
-/// `learner|instructor`; empty means `learner`.
-fn parse_roles(s: &str) -> Result<BTreeSet<Role>, String> {
+/// `learner|instructor`; empty (or no column) means "not given".
+fn parse_roles(s: &str) -> Result<Option<BTreeSet<Role>>, String> {
     let parts: Vec<&str> = s.split('|').map(str::trim).filter(|p| !p.is_empty()).collect();
     if parts.is_empty() {
-        return Ok(BTreeSet::from([Role::Learner]));
+        return Ok(None);
     }
-    parts.into_iter().map(|p| p.parse::<Role>().map_err(|e| e.to_string())).collect()
+    parts
+        .into_iter()
+        .map(|p| p.parse::<Role>().map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()
+        .map(Some)
 }
 
 fn free_text(s: &str) -> Result<Option<String>, String> {
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.is_empty() {
         Ok(None)
+    } else if s.chars().any(char::is_control) {
+        Err("mengandung karakter kontrol".into())
     } else if s.chars().count() > MAX_FREE_TEXT {
         Err(format!("paling banyak {MAX_FREE_TEXT} karakter"))
     } else {
@@ -210,12 +217,12 @@ mod tests {
         let rows = parse_people_csv(GOOD.as_bytes()).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].line, 2);
-        assert_eq!(rows[0].roles, BTreeSet::from([Role::Learner, Role::Instructor]));
-        assert_eq!(rows[0].rank.as_deref(), Some("Penata (III/c)"));
+        assert_eq!(rows[0].roles, Some(BTreeSet::from([Role::Learner, Role::Instructor])));
+        assert_eq!(rows[0].rank, Some(Some("Penata (III/c)".to_string())));
         assert_eq!(rows[1].employment_type, EmploymentType::Pppk);
         assert_eq!(rows[1].opd_code.as_str(), "DINKES");
-        assert_eq!(rows[1].roles, BTreeSet::from([Role::Learner]));
-        assert_eq!(rows[1].rank, None);
+        assert_eq!(rows[1].roles, None, "an empty cell gives no roles");
+        assert_eq!(rows[1].rank, Some(None), "an empty cell clears the rank");
     }
 
     #[test]
@@ -224,6 +231,11 @@ mod tests {
             198503122010011001,\"Dr. Budi, M.Si.\",budi@kota.go.id,PNS,BKPSDM,BKPSDM\n";
         let rows = parse_people_csv(text.as_bytes()).unwrap();
         assert_eq!(rows[0].name.as_str(), "Dr. Budi, M.Si.");
+        assert_eq!(
+            (rows[0].roles.clone(), rows[0].rank.clone()),
+            (None, None),
+            "absent columns are not given"
+        );
     }
 
     #[test]

@@ -27,9 +27,15 @@ pub struct PersonRow {
     pub employment_type: EmploymentType,
     pub opd_code: OpdCode,
     pub opd_name: OpdName,
-    pub roles: BTreeSet<Role>,
-    pub rank: Option<String>,
-    pub position: Option<String>,
+    /// The roles to hold. `None` when the file has no `roles` column or the cell is empty: a new
+    /// person then gets `learner`, and an existing person keeps the roles they have, so that a
+    /// plain HR export can never strip an administrator or instructor of their role.
+    pub roles: Option<BTreeSet<Role>>,
+    /// `None` when the file has no `rank` column (the stored value is kept); `Some(None)` when
+    /// the cell is empty (the stored value is cleared).
+    pub rank: Option<Option<String>>,
+    /// As `rank`.
+    pub position: Option<Option<String>>,
 }
 
 /// Why one row (or the header, line 1) cannot be imported.

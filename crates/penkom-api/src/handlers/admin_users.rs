@@ -64,6 +64,9 @@ pub async fn import(
     }))
 }
 
+/// Far beyond any real directory, and small enough for every database's integer types.
+const MAX_OFFSET: u64 = 10_000_000;
+
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
@@ -99,7 +102,17 @@ pub async fn list(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::bad_request("invalid_query_parameter", "limit harus antara 1 dan 500"));
     }
-    let filter = PeopleFilter { nip, opd_code: q.opd, search: q.q, limit, offset: q.offset.unwrap_or(0) };
+    let offset = q.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(ApiError::bad_request(
+            "invalid_query_parameter",
+            format!("offset paling besar {MAX_OFFSET}"),
+        ));
+    }
+    if q.q.as_deref().is_some_and(|s| s.chars().any(char::is_control) || s.chars().count() > 200) {
+        return Err(ApiError::bad_request("invalid_query_parameter", "kata kunci pencarian tidak valid"));
+    }
+    let filter = PeopleFilter { nip, opd_code: q.opd, search: q.q, limit, offset };
     let page = state.accounts.list_people(&filter).await?;
     Ok(Json(PeoplePageView { items: page.items.into_iter().map(Into::into).collect(), total: page.total }))
 }

@@ -45,7 +45,7 @@ pub async fn login(
             "NIP/e-mail atau kata sandi salah",
         ));
     }
-    let issued = state.accounts.sign_in(&req.login, &req.password, addr.as_string().as_deref()).await?;
+    let issued = state.accounts.sign_in(&req.login, &req.password, addr.0).await?;
     Ok(Json(LoginResponse {
         token: issued.token,
         expires_at: issued.expires_at,

@@ -21,6 +21,8 @@ pub struct Model {
     pub position: Option<String>,
     /// An Argon2id PHC string; `None` until a password is set.
     pub password_hash: Option<String>,
+    /// When a one-time password stops working; `None` for a person's own password.
+    pub password_expires_at: Option<DateTimeUtc>,
     /// Set for one-time passwords an administrator hands out: the person must choose their
     /// own before doing anything else.
     pub must_change_password: bool,
