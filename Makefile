@@ -7,7 +7,7 @@ CARGO ?= cargo
 ## Start Penkom with zero configuration: SQLite in ./data, in-process live store,
 ## http://127.0.0.1:3000, demo accounts (passwords printed once).
 run:
-	$(CARGO) run --bin penkom -- serve --demo
+	PENKOM_CONTENT_DIR=content $(CARGO) run --bin penkom -- serve --demo
 
 ## Every test on SQLite and the in-process store. With PENKOM_TEST_DATABASE_URL and
 ## PENKOM_TEST_REDIS_URL set, the same tests run on PostgreSQL and Redis.

@@ -30,6 +30,11 @@ enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Check or import course content folders.
+    Content {
+        #[command(subcommand)]
+        action: ContentAction,
+    },
     /// Manage people and accounts.
     Users {
         #[command(subcommand)]
@@ -48,6 +53,14 @@ enum MigrateAction {
     },
     /// Show which migrations are applied.
     Status,
+}
+
+#[derive(Subcommand)]
+enum ContentAction {
+    /// Validate every course under DIR and report every problem with file and line.
+    Check { dir: PathBuf },
+    /// Import every course under DIR (idempotent; changed courses get a new version).
+    Import { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -119,6 +132,43 @@ async fn main() -> anyhow::Result<()> {
                     }
                 }
             }
+        }
+        Command::Content { action: ContentAction::Check { dir } } => {
+            match course_delivery::format::load_dir(&dir, cli.settings.minutes_per_jp) {
+                Ok(courses) => {
+                    for c in &courses {
+                        let s = &c.spec;
+                        println!(
+                            "ok  {}  {} ({} JP, {} modules, {} questions)",
+                            s.meta.code,
+                            s.meta.title,
+                            s.meta.jp,
+                            s.modules.len(),
+                            s.questions.len()
+                        );
+                    }
+                    println!("{} courses, no problems", courses.len());
+                }
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    eprintln!("{} problems", problems.len());
+                    std::process::exit(1);
+                }
+            }
+        }
+        Command::Content { action: ContentAction::Import { dir } } => {
+            let services = Services::connect(&cli.settings, clock, true).await?;
+            let r = services
+                .courses
+                .import_content_dir(&dir)
+                .await
+                .map_err(|e| penkom::server::content_error(&dir, e))?;
+            println!(
+                "{} courses: {} created, {} new versions, {} unchanged, {} retired, {} restored",
+                r.courses, r.created, r.new_versions, r.unchanged, r.retired, r.restored
+            );
         }
         Command::Users { action } => {
             let services = Services::connect(&cli.settings, clock, true).await?;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use accounts::{AccountPolicy, Accounts};
 use anyhow::Context;
+use course_delivery::Courses;
 use live_store::{LiveStore, MemoryStore, RedisStore};
 use migrations::{Migrator, MigratorTrait};
 use penkom_api::{ApiConfig, AppState};
@@ -21,6 +22,7 @@ pub struct Services {
     pub live: Arc<dyn LiveStore>,
     pub clock: Arc<dyn Clock>,
     pub accounts: Accounts,
+    pub courses: Courses,
 }
 
 impl Services {
@@ -47,7 +49,8 @@ impl Services {
             None => Arc::new(MemoryStore::new()),
         };
         let accounts = Accounts::new(db.clone(), live.clone(), clock.clone(), AccountPolicy::default());
-        Ok(Self { db, live, clock, accounts })
+        let courses = Courses::new(db.clone(), clock.clone(), settings.minutes_per_jp);
+        Ok(Self { db, live, clock, accounts, courses })
     }
 }
 
@@ -68,12 +71,17 @@ impl Server {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let services = Services::connect(settings, clock, !serve.no_migrate).await?;
+        if let Some(dir) = &serve.content_dir {
+            let report = services.courses.import_content_dir(dir).await.map_err(|e| content_error(dir, e))?;
+            tracing::info!(dir = %dir.display(), ?report, "course content imported");
+        }
         let state = AppState {
             db: services.db.clone(),
             live: services.live.clone(),
             clock: services.clock.clone(),
             zone: settings.timezone,
             accounts: services.accounts.clone(),
+            courses: services.courses.clone(),
             config: Arc::new(ApiConfig {
                 trust_forwarded_for: serve.trust_forwarded_for,
                 public_url: settings.public_url.trim_end_matches('/').to_string(),
@@ -131,4 +139,17 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+/// A content import failure as an error that lists every problem, one per line.
+pub fn content_error(dir: &std::path::Path, e: course_delivery::ContentImportError) -> anyhow::Error {
+    match e {
+        course_delivery::ContentImportError::Invalid(problems) => {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!("course content in {} is invalid:\n{}", dir.display(), lines.join("\n"))
+        }
+        other => {
+            anyhow::Error::new(other).context(format!("importing course content from {}", dir.display()))
+        }
+    }
 }

@@ -44,6 +44,10 @@ pub struct Settings {
     #[arg(long, env = "PENKOM_SMTP_URL", global = true)]
     pub smtp_url: Option<String>,
 
+    /// Minutes of study per JP (jam pelajaran). LAN convention is 45.
+    #[arg(long, env = "PENKOM_MINUTES_PER_JP", default_value_t = 45, value_parser = clap::value_parser!(u32).range(1..=600), global = true)]
+    pub minutes_per_jp: u32,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "PENKOM_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
@@ -63,6 +67,10 @@ pub struct ServeSettings {
     /// Do not apply database migrations at start (run `penkom migrate up` instead).
     #[arg(long, env = "PENKOM_NO_MIGRATE")]
     pub no_migrate: bool,
+
+    /// Import the course folder at this path at start (see `content/README.md`).
+    #[arg(long, env = "PENKOM_CONTENT_DIR")]
+    pub content_dir: Option<std::path::PathBuf>,
 
     /// Take the client address from the last `X-Forwarded-For` entry. Only behind a load
     /// balancer that sets it.

@@ -8,6 +8,7 @@ pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_accounts;
+mod m20261127_000002_courses;
 
 /// The ordered list of every migration Penkom has.
 pub struct Migrator;
@@ -15,6 +16,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261127_000001_accounts::Migration)]
+        vec![Box::new(m20261127_000001_accounts::Migration), Box::new(m20261127_000002_courses::Migration)]
     }
 }

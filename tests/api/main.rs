@@ -9,6 +9,8 @@ mod support;
 
 mod accounts_cli;
 mod auth;
+mod course_authoring;
+mod courses;
 mod errors;
 mod health;
 mod import;

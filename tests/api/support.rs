@@ -77,6 +77,7 @@ impl TestEnv {
             redis_prefix: format!("penkom:test:{}:", uuid::Uuid::new_v4().simple()),
             public_url: "http://penkom.test".into(),
             timezone: LocalZone::default(),
+            minutes_per_jp: 45,
             smtp_url: None,
             log_format: "text".into(),
         };
@@ -99,6 +100,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: ManualClock,
     pub accounts: accounts::Accounts,
+    pub courses: course_delivery::Courses,
     pub endpoints: Vec<penkom_api::Endpoint>,
     pub env: TestEnv,
     shutdown: Option<oneshot::Sender<()>>,
@@ -125,12 +127,14 @@ impl TestApp {
             listen: "127.0.0.1:0".parse().unwrap(),
             demo: false,
             no_migrate: false,
+            content_dir: None,
             trust_forwarded_for,
         };
         let server =
             Server::start(&env.settings, &serve, Arc::new(clock.clone())).await.expect("server starts");
         let base = format!("http://{}", server.local_addr());
         let accounts = server.services.accounts.clone();
+        let courses = server.services.courses.clone();
         let endpoints = server.endpoints().to_vec();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
@@ -141,6 +145,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             clock,
             accounts,
+            courses,
             endpoints,
             env,
             shutdown: Some(tx),
@@ -228,6 +233,19 @@ impl TestApp {
             req = req.bearer_auth(t);
         }
         req.send().await.expect("request")
+    }
+
+    pub async fn put_json(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client.put(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    /// GET with a token, asserting 200, returning the JSON body.
+    pub async fn get_ok(&self, path: &str, token: &str) -> Value {
+        let res = self.get(path, Some(token)).await;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
     }
 
     pub async fn post_csv(&self, path: &str, token: &str, body: &str) -> reqwest::Response {

@@ -6,11 +6,22 @@
 //! a version publishable ([`rules`]) are pure functions shared by content files ([`format`]) and
 //! the instructor API ([`Courses`]).
 
+pub mod authoring;
+pub mod catalog;
+pub mod content_sync;
 pub mod format;
 pub mod model;
 pub mod render;
 pub mod rules;
+pub mod service;
+mod store;
 
+pub use authoring::{Author, AuthoredCourse, DraftEdit, Preview, QuestionPreview, VersionInfo};
+pub use catalog::{
+    CatalogFilter, CourseDetail, CourseSummary, EnrollmentView, ModuleContent, ModuleSummary, PostTestSummary,
+};
+pub use content_sync::ContentReport;
 pub use model::{
     CourseCode, CourseMeta, ModuleSpec, PostTest, QuestionKind, QuestionSpec, Scoring, VersionSpec,
 };
+pub use service::{AuthoringError, CatalogError, ContentImportError, Courses};

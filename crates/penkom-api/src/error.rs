@@ -220,3 +220,50 @@ impl From<accounts::ImportError> for ApiError {
         }
     }
 }
+
+impl From<course_delivery::CatalogError> for ApiError {
+    fn from(e: course_delivery::CatalogError) -> Self {
+        use course_delivery::CatalogError as E;
+        let message = e.to_string();
+        match e {
+            E::CourseNotFound => ApiError::new(StatusCode::NOT_FOUND, "course_not_found", message),
+            E::ModuleNotFound => ApiError::new(StatusCode::NOT_FOUND, "module_not_found", message),
+            E::NotEnrolled => ApiError::new(StatusCode::FORBIDDEN, "not_enrolled", message),
+            E::Retired => ApiError::new(StatusCode::CONFLICT, "course_retired", message),
+            E::Db(inner) => inner.into(),
+        }
+    }
+}
+
+impl From<course_delivery::AuthoringError> for ApiError {
+    fn from(e: course_delivery::AuthoringError) -> Self {
+        use course_delivery::AuthoringError as E;
+        let message = e.to_string();
+        match e {
+            E::CourseNotFound => ApiError::new(StatusCode::NOT_FOUND, "course_not_found", message),
+            E::NotOwner => ApiError::new(StatusCode::FORBIDDEN, "not_course_owner", message),
+            E::ContentManaged => ApiError::new(StatusCode::CONFLICT, "content_managed_course", message),
+            E::CodeTaken(_) => ApiError::new(StatusCode::CONFLICT, "course_code_taken", message),
+            E::ModuleNotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "module_not_found", message),
+            E::QuestionNotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "question_not_found", message),
+            E::DuplicateKey(_) => ApiError::new(StatusCode::CONFLICT, "duplicate_key", message),
+            E::BadOrder => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_module_order", message),
+            E::NothingToPublish => ApiError::new(StatusCode::CONFLICT, "nothing_to_publish", message),
+            E::Unpublishable { problems, shortfall_minutes } => {
+                let reasons: Vec<&str> = problems.iter().map(|p| p.reason.as_str()).collect();
+                let message = format!("{message}: {}", reasons.join("; "));
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_publishable", message).with_details(
+                    serde_json::json!({
+                        "problems": reasons,
+                        "shortfall_minutes": shortfall_minutes.map(|m| m.normalize().to_string()),
+                    }),
+                )
+            }
+            E::Retired => ApiError::new(StatusCode::CONFLICT, "course_retired", message),
+            E::Db(inner) if penkom_storage::is_unique_violation(&inner) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", "data berubah bersamaan; silakan ulangi")
+            }
+            E::Db(inner) => inner.into(),
+        }
+    }
+}

@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, header};
 use axum::http::{Method, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use penkom_core::Role;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -15,7 +15,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::access::{Access, enforce};
 use crate::error::ApiError;
-use crate::handlers::{admin_users, auth, health, me};
+use crate::handlers::{admin_users, auth, authoring, catalog, health, me};
 use crate::state::AppState;
 
 /// One endpoint's declaration, as the route-walking test and the OpenAPI document read it.
@@ -82,8 +82,55 @@ impl RouteTable {
                 post(admin_users::one_time_password),
             )
             .add(Method::GET, "/api/v1/opds", Access::SignedIn, get(admin_users::opds))
+            .add(Method::GET, "/api/v1/courses", Access::SignedIn, get(catalog::list))
+            .add(Method::GET, "/api/v1/courses/{id}", Access::SignedIn, get(catalog::detail))
+            .add(Method::POST, "/api/v1/courses/{id}/enrollments", LEARNER, post(catalog::enroll))
+            .add(Method::GET, "/api/v1/me/enrollments", LEARNER, get(catalog::my_enrollments))
+            .add(Method::GET, "/api/v1/modules/{id}", LEARNER, get(catalog::module))
+            .add(Method::POST, "/api/v1/instructor/courses", AUTHOR, post(authoring::create))
+            .add(Method::GET, "/api/v1/instructor/courses", AUTHOR, get(authoring::list))
+            .add(Method::GET, "/api/v1/instructor/courses/{id}", AUTHOR, get(authoring::detail))
+            .add(Method::PUT, "/api/v1/instructor/courses/{id}/draft", AUTHOR, put(authoring::put_meta))
+            .add(
+                Method::PUT,
+                "/api/v1/instructor/courses/{id}/draft/modules/{key}",
+                AUTHOR,
+                put(authoring::put_module).layer(DefaultBodyLimit::max(MODULE_BODY_LIMIT)),
+            )
+            .add(
+                Method::DELETE,
+                "/api/v1/instructor/courses/{id}/draft/modules/{key}",
+                AUTHOR,
+                delete(authoring::delete_module),
+            )
+            .add(
+                Method::PUT,
+                "/api/v1/instructor/courses/{id}/draft/module-order",
+                AUTHOR,
+                put(authoring::reorder),
+            )
+            .add(
+                Method::PUT,
+                "/api/v1/instructor/courses/{id}/draft/questions/{key}",
+                AUTHOR,
+                put(authoring::put_question),
+            )
+            .add(
+                Method::DELETE,
+                "/api/v1/instructor/courses/{id}/draft/questions/{key}",
+                AUTHOR,
+                delete(authoring::delete_question),
+            )
+            .add(Method::GET, "/api/v1/instructor/courses/{id}/preview", AUTHOR, get(authoring::preview))
+            .add(Method::POST, "/api/v1/instructor/courses/{id}/publish", AUTHOR, post(authoring::publish))
+            .add(Method::POST, "/api/v1/instructor/courses/{id}/retire", AUTHOR, post(authoring::retire))
     }
 }
+
+const LEARNER: Access = Access::Roles(&[Role::Learner]);
+const AUTHOR: Access = Access::Roles(&[Role::Instructor, Role::Admin]);
+/// A module body is Markdown text; a long module with tables stays well under 1 MiB.
+const MODULE_BODY_LIMIT: usize = 1024 * 1024;
 
 /// The declarations of every route, in registration order.
 pub fn endpoints(state: AppState) -> Vec<Endpoint> {

@@ -41,5 +41,6 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub zone: LocalZone,
     pub accounts: Accounts,
+    pub courses: course_delivery::Courses,
     pub config: Arc<ApiConfig>,
 }

@@ -58,3 +58,57 @@ pub(crate) fn toml_problem(text: &str, err: &toml::de::Error, line_offset: usize
         reason: format!("TOML tidak valid: {message}"),
     }
 }
+
+#[cfg(test)]
+mod never_panics {
+    //! The parsers read files that people edit by hand: whatever the bytes, they must answer
+    //! with problems, never panic.
+
+    use proptest::prelude::*;
+
+    const COURSE: &str = "code = \"A-1\"\ntitle = \"T\"\ndescription = \"D\"\ntopic = \"t\"\norganiser = \"O\"\njp = \"1.5\"\n[post_test]\npass_mark = 70\nattempt_limit = 3\ntime_limit_minutes = 10\nquestions_per_attempt = 2\n";
+    const MODULE: &str = "+++\ntitle = \"A\"\norder = 1\nmin_engaged_minutes = 30\n[video]\nurl = \"https://v\"\nduration_minutes = 3\n+++\n# Isi\n";
+    const BANK: &str = "[[questions]]\nid = \"q1\"\ntype = \"single_choice\"\ntext = \"?\"\noptions = [{ text = \"a\", correct = true }, { text = \"b\" }]\n[[questions]]\nid = \"q2\"\ntype = \"true_false\"\ntext = \"?\"\nanswer = true\n";
+
+    /// A valid document with a slice replaced by arbitrary text: close to valid, so the
+    /// parsers get past the first line and into their deeper checks.
+    fn mutate(base: &'static str) -> impl Strategy<Value = String> {
+        (0..base.len(), 0..base.len(), "\\PC{0,12}").prop_map(move |(a, b, insert)| {
+            let (lo, hi) = (a.min(b), a.max(b));
+            let lo = (0..=lo).rev().find(|&i| base.is_char_boundary(i)).unwrap_or(0);
+            let hi = (hi..=base.len()).find(|&i| base.is_char_boundary(i)).unwrap_or(base.len());
+            format!("{}{}{}", &base[..lo], insert, &base[hi..])
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn arbitrary_text(s in "\\PC{0,200}") {
+            let _ = super::parse_course_toml(&s);
+            let _ = super::parse_module("k", &s);
+            let _ = super::parse_questions(&s);
+        }
+
+        #[test]
+        fn mutated_course(s in mutate(COURSE)) {
+            let _ = super::parse_course_toml(&s);
+        }
+
+        #[test]
+        fn mutated_module(s in mutate(MODULE)) {
+            let _ = super::parse_module("k", &s);
+        }
+
+        #[test]
+        fn mutated_bank(s in mutate(BANK)) {
+            if let Ok((questions, _)) = super::parse_questions(&s) {
+                // Whatever parsed must also go through the rules without panicking.
+                let mut spec = crate::model::fixtures::spec();
+                spec.questions = questions;
+                let _ = crate::rules::violations(&spec, 45);
+            }
+        }
+    }
+}

@@ -2,5 +2,7 @@
 
 pub mod admin_users;
 pub mod auth;
+pub mod authoring;
+pub mod catalog;
 pub mod health;
 pub mod me;

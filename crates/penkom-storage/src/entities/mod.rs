@@ -2,6 +2,11 @@
 
 pub mod audit_event;
 pub mod auth_token;
+pub mod course;
+pub mod course_module;
+pub mod course_version;
+pub mod enrollment;
 pub mod opd;
 pub mod person;
 pub mod person_role;
+pub mod question;
