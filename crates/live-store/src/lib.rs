@@ -34,6 +34,13 @@ pub struct WindowCount {
     pub resets_in: Duration,
 }
 
+/// A value with the version it was stored at (1 for the first store, then 2, 3, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned {
+    pub version: u64,
+    pub value: Vec<u8>,
+}
+
 /// Shared, short-lived state. Keys are plain strings chosen by the caller; each implementation
 /// adds its own namespace prefix.
 #[async_trait]
@@ -49,8 +56,23 @@ pub trait LiveStore: Send + Sync + 'static {
     /// Reads the counter under `key` without changing it.
     async fn peek(&self, key: &str) -> Result<WindowCount, LiveStoreError>;
 
-    /// Forgets the counter under `key`.
+    /// Forgets whatever is stored under `key` (counter or value).
     async fn clear(&self, key: &str) -> Result<(), LiveStoreError>;
+
+    /// Reads the value under `key`, with its version.
+    async fn load(&self, key: &str) -> Result<Option<Versioned>, LiveStoreError>;
+
+    /// Stores `value` under `key` only if the stored version is still `expected` (0 meaning
+    /// "nothing stored"), making it version `expected + 1`, and (re)sets its time to live.
+    /// Returns whether it stored. This compare-and-set is atomic across every node, so a
+    /// read–compute–store cycle that retries on `false` never loses a concurrent update.
+    async fn store_if(
+        &self,
+        key: &str,
+        expected: u64,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, LiveStoreError>;
 
     /// A short name for logs and `/readyz` (`memory` or `redis`).
     fn kind(&self) -> &'static str;
@@ -82,6 +104,47 @@ pub(crate) mod contract {
         tokio::time::sleep(Duration::from_millis(450)).await;
         assert_eq!(store.peek("short").await.unwrap().count, 0);
         assert_eq!(store.hit("short", w).await.unwrap().count, 1);
+    }
+
+    pub async fn versioned_values_compare_and_set(store: &dyn LiveStore) {
+        let ttl = Duration::from_secs(60);
+        assert_eq!(store.load("v").await.unwrap(), None);
+        assert!(store.store_if("v", 0, b"one", ttl).await.unwrap());
+        assert_eq!(store.load("v").await.unwrap(), Some(Versioned { version: 1, value: b"one".to_vec() }));
+        assert!(!store.store_if("v", 0, b"stale", ttl).await.unwrap(), "a stale version is refused");
+        assert!(store.store_if("v", 1, b"two", ttl).await.unwrap());
+        assert_eq!(store.load("v").await.unwrap().unwrap().value, b"two");
+        store.clear("v").await.unwrap();
+        assert_eq!(store.load("v").await.unwrap(), None);
+        assert!(store.store_if("v", 0, b"again", Duration::from_millis(200)).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        assert_eq!(store.load("v").await.unwrap(), None, "values expire");
+    }
+
+    pub async fn concurrent_read_modify_write_loses_nothing(store: std::sync::Arc<dyn LiveStore>) {
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let cur = s.load("counter").await.unwrap();
+                    let (version, n) = match cur {
+                        Some(v) => (v.version, String::from_utf8(v.value).unwrap().parse::<u64>().unwrap()),
+                        None => (0, 0),
+                    };
+                    let next = (n + 1).to_string();
+                    if s.store_if("counter", version, next.as_bytes(), Duration::from_secs(60)).await.unwrap()
+                    {
+                        break;
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let v = store.load("counter").await.unwrap().unwrap();
+        assert_eq!(String::from_utf8(v.value).unwrap(), "20");
     }
 
     pub async fn concurrent_hits_are_each_counted(store: std::sync::Arc<dyn LiveStore>) {

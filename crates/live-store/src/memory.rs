@@ -6,22 +6,46 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use crate::{LiveStore, LiveStoreError, WindowCount};
+use crate::{LiveStore, LiveStoreError, Versioned, WindowCount};
 
 /// Beyond this many keys, expired windows are swept on the next write, so that a flood of
 /// distinct keys (say, sign-in attempts for random NIPs) cannot grow memory without bound.
 const SWEEP_ABOVE: usize = 10_000;
 
-#[derive(Default)]
+/// Independent locks for values, so that beats of different learners on different cores do
+/// not queue behind one mutex.
+const SHARDS: usize = 64;
+
+/// Key → (version, value, expiry).
+type Values = HashMap<String, (u64, Vec<u8>, Instant)>;
+type ValueShard = Mutex<Values>;
+
 pub struct MemoryStore {
-    // A plain mutex is enough: every operation is a few map lookups and never awaits while
-    // holding the lock, so there is nothing for an async mutex to gain.
+    // Plain mutexes are enough: every operation is a few map lookups and never awaits while
+    // holding a lock, so there is nothing for an async mutex to gain.
     windows: Mutex<HashMap<String, (u64, Instant)>>,
+    values: Vec<ValueShard>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self { windows: Mutex::default(), values: (0..SHARDS).map(|_| Mutex::default()).collect() }
+    }
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, Values> {
+        // FNV-1a: a stable, fast hash; the shard only needs to spread keys, not resist attacks
+        // (keys are chosen by the server, not by clients).
+        let mut x: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in key.bytes() {
+            x = (x ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.values[(x as usize) % SHARDS].lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, Instant)>> {
@@ -62,7 +86,37 @@ impl LiveStore for MemoryStore {
 
     async fn clear(&self, key: &str) -> Result<(), LiveStoreError> {
         self.lock().remove(key);
+        self.shard(key).remove(key);
         Ok(())
+    }
+
+    async fn load(&self, key: &str) -> Result<Option<Versioned>, LiveStoreError> {
+        let now = Instant::now();
+        let shard = self.shard(key);
+        Ok(shard
+            .get(key)
+            .filter(|(_, _, until)| *until > now)
+            .map(|(version, value, _)| Versioned { version: *version, value: value.clone() }))
+    }
+
+    async fn store_if(
+        &self,
+        key: &str,
+        expected: u64,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, LiveStoreError> {
+        let now = Instant::now();
+        let mut shard = self.shard(key);
+        if shard.len() > SWEEP_ABOVE {
+            shard.retain(|_, (_, _, until)| *until > now);
+        }
+        let current = shard.get(key).filter(|(_, _, until)| *until > now).map_or(0, |(v, _, _)| *v);
+        if current != expected {
+            return Ok(false);
+        }
+        shard.insert(key.to_string(), (expected + 1, value.to_vec(), now + ttl));
+        Ok(true)
     }
 
     fn kind(&self) -> &'static str {
@@ -83,6 +137,16 @@ mod tests {
     #[tokio::test]
     async fn windows_expire() {
         contract::windows_expire(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn versioned_values_compare_and_set() {
+        contract::versioned_values_compare_and_set(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_read_modify_write_loses_nothing() {
+        contract::concurrent_read_modify_write_loses_nothing(std::sync::Arc::new(MemoryStore::new())).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

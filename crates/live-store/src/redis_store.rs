@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
-use crate::{LiveStore, LiveStoreError, WindowCount};
+use crate::{LiveStore, LiveStoreError, Versioned, WindowCount};
 
 /// Increments a counter and opens its window on the first hit, in one step. A Lua script runs
 /// atomically in Redis, so two nodes hitting the same key at once cannot both see "first hit"
@@ -24,10 +24,23 @@ end
 return {n, ttl}
 ";
 
+/// Compare-and-set of a versioned value stored as a hash `{v: version, d: data}`. Running as
+/// one script makes the comparison and the write a single atomic step in Redis.
+const STORE_IF_SCRIPT: &str = r"
+local cur = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if cur ~= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'v', cur + 1, 'd', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+";
+
 pub struct RedisStore {
     conn: ConnectionManager,
     prefix: String,
     hit: Script,
+    store_if: Script,
 }
 
 fn unavailable(e: redis::RedisError) -> LiveStoreError {
@@ -46,7 +59,12 @@ impl RedisStore {
             .set_response_timeout(Some(Duration::from_secs(3)))
             .set_number_of_retries(2);
         let conn = client.get_connection_manager_with_config(config).await.map_err(unavailable)?;
-        Ok(Self { conn, prefix: prefix.to_string(), hit: Script::new(HIT_SCRIPT) })
+        Ok(Self {
+            conn,
+            prefix: prefix.to_string(),
+            hit: Script::new(HIT_SCRIPT),
+            store_if: Script::new(STORE_IF_SCRIPT),
+        })
     }
 
     fn key(&self, key: &str) -> String {
@@ -90,6 +108,41 @@ impl LiveStore for RedisStore {
         conn.del::<_, ()>(self.key(key)).await.map_err(unavailable)
     }
 
+    async fn load(&self, key: &str) -> Result<Option<Versioned>, LiveStoreError> {
+        let mut conn = self.conn.clone();
+        let (version, value): (Option<u64>, Option<Vec<u8>>) = redis::cmd("HMGET")
+            .arg(self.key(key))
+            .arg("v")
+            .arg("d")
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(match (version, value) {
+            (Some(version), Some(value)) => Some(Versioned { version, value }),
+            _ => None,
+        })
+    }
+
+    async fn store_if(
+        &self,
+        key: &str,
+        expected: u64,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, LiveStoreError> {
+        let mut conn = self.conn.clone();
+        let stored: i64 = self
+            .store_if
+            .key(self.key(key))
+            .arg(expected)
+            .arg(value)
+            .arg(ttl.as_millis().max(1) as u64)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(stored == 1)
+    }
+
     fn kind(&self) -> &'static str {
         "redis"
     }
@@ -105,18 +158,12 @@ mod tests {
 
     async fn store() -> Option<RedisStore> {
         let url = std::env::var("PENKOM_TEST_REDIS_URL").ok()?;
-        let prefix = format!("penkom:test:{}:", uuid_like());
+        let prefix = format!("penkom:test:{}:", uuid::Uuid::new_v4().simple());
         Some(
             RedisStore::connect(&url, &prefix)
                 .await
                 .expect("PENKOM_TEST_REDIS_URL is set but Redis cannot be reached"),
         )
-    }
-
-    fn uuid_like() -> String {
-        use std::time::{SystemTime, UNIX_EPOCH};
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos();
-        format!("{nanos:x}-{:x}", std::process::id())
     }
 
     #[tokio::test]
@@ -130,6 +177,20 @@ mod tests {
     async fn windows_expire() {
         if let Some(s) = store().await {
             contract::windows_expire(&s).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn versioned_values_compare_and_set() {
+        if let Some(s) = store().await {
+            contract::versioned_values_compare_and_set(&s).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_read_modify_write_loses_nothing() {
+        if let Some(s) = store().await {
+            contract::concurrent_read_modify_write_loses_nothing(std::sync::Arc::new(s)).await;
         }
     }
 

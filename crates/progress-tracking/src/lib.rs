@@ -1,6 +1,8 @@
 //! Progress tracking: server-measured study time from heartbeats, one study stream per
-//! learner, module completion, post-tests and verified course completion.
+//! learner, module completion.
 //!
-//! This crate starts empty: the foundation only reserves its place in the dependency graph
-//! (core, live-store ← progress-tracking ← api). The server, never the browser, will decide here
-//! how much engaged study time a learner has.
+//! The server, never the browser, decides how much engaged study time a learner has. The rules
+//! are pure functions in [`credit`]; the state of running streams lives in the live store (so
+//! every API node sees the same stream), and credited time is checkpointed to the database.
+
+pub mod credit;
