@@ -169,6 +169,9 @@ async fn main() -> anyhow::Result<()> {
                 "{} courses: {} created, {} new versions, {} unchanged, {} retired, {} restored",
                 r.courses, r.created, r.new_versions, r.unchanged, r.retired, r.restored
             );
+            for code in &r.skipped {
+                eprintln!("skipped {code}: a course made through the API already uses this code");
+            }
         }
         Command::Users { action } => {
             let services = Services::connect(&cli.settings, clock, true).await?;

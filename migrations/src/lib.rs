@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_accounts;
 mod m20261127_000002_courses;
+mod m20261127_000003_study;
 
 /// The ordered list of every migration Penkom has.
 pub struct Migrator;
@@ -16,6 +17,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261127_000001_accounts::Migration), Box::new(m20261127_000002_courses::Migration)]
+        vec![
+            Box::new(m20261127_000001_accounts::Migration),
+            Box::new(m20261127_000002_courses::Migration),
+            Box::new(m20261127_000003_study::Migration),
+        ]
     }
 }

@@ -225,3 +225,28 @@ async fn no_learner_visible_response_carries_an_answer_key() {
     assert!(seen.len() > 20, "the walk covered the learner API ({} responses)", seen.len());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_empty_folder_retires_nothing_and_api_codes_are_skipped_not_fatal() {
+    let app = TestApp::spawn().await;
+    app.courses.import_content_dir(&shipped_content()).await.unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let err = app.courses.import_content_dir(empty.path()).await.unwrap_err();
+    assert!(matches!(err, course_delivery::ContentImportError::EmptyFolder), "{err:?}");
+
+    // An instructor takes a code that a new content folder then uses: the import goes on.
+    let instructor = app.signed_in("instructor").await;
+    let body = serde_json::json!({
+        "code": "NEW-01", "title": "T", "description": "D", "topic": "t", "organiser": "O", "jp": "1",
+        "post_test": {"pass_mark": 70, "attempt_limit": 1, "time_limit_minutes": 5, "questions_per_attempt": 1}
+    });
+    assert_eq!(app.post_json("/api/v1/instructor/courses", Some(&instructor), &body).await.status(), 201);
+    let dir = content_copy();
+    let course = dir.path().join("kepemimpinan").join("course.toml");
+    let text = std::fs::read_to_string(&course).unwrap().replace("KPM-01", "NEW-01");
+    std::fs::write(&course, text).unwrap();
+    let r = app.courses.import_content_dir(dir.path()).await.unwrap();
+    assert_eq!(r.skipped, vec!["NEW-01".to_string()]);
+    assert_eq!(r.retired, 1, "KPM-01 disappeared from the folder");
+    app.stop().await;
+}

@@ -9,7 +9,7 @@ use penkom_core::UserId;
 use penkom_storage::entities::{course, course_version};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -142,6 +142,14 @@ impl Courses {
         course_id: Uuid,
         for_edit: bool,
     ) -> Result<course::Model, AuthoringError> {
+        if for_edit {
+            // Every change of one course (edit, publish, retire) holds this course's lock for
+            // its whole transaction: an edit can never interleave with a publish (which would
+            // change a version as it becomes immutable), and two edits can never rewrite the
+            // draft from the same stale copy. On SQLite, `BEGIN IMMEDIATE` already serialises.
+            let id = course_id.as_u128();
+            penkom_storage::serialize_on(txn, (id as i64) ^ ((id >> 64) as i64)).await?;
+        }
         let c =
             course::Entity::find_by_id(course_id).one(txn).await?.ok_or(AuthoringError::CourseNotFound)?;
         let owns = c.owner_id == Some(author.id.0);
@@ -238,7 +246,8 @@ impl Courses {
 
     /// Courses `author` may see: their own, or every course for an administrator.
     pub async fn authored_courses(&self, author: Author) -> Result<Vec<AuthoredCourse>, AuthoringError> {
-        let txn = penkom_storage::begin_write(&self.db).await?;
+        // A read transaction: one consistent view, without taking SQLite's write lock.
+        let txn = self.db.begin().await?;
         let mut q = course::Entity::find().order_by_asc(course::Column::Code);
         if !author.is_admin {
             q = q.filter(course::Column::OwnerId.eq(author.id.0));
@@ -256,7 +265,8 @@ impl Courses {
         author: Author,
         course_id: Uuid,
     ) -> Result<AuthoredCourse, AuthoringError> {
-        let txn = penkom_storage::begin_write(&self.db).await?;
+        // A read transaction: one consistent view, without taking SQLite's write lock.
+        let txn = self.db.begin().await?;
         let c = self.authorised(&txn, author, course_id, false).await?;
         let out = self.authored(&txn, &c).await?;
         txn.commit().await?;
@@ -287,6 +297,10 @@ impl Courses {
             }
         };
         apply(&mut spec, edit)?;
+        let out_of_bounds = crate::rules::bounds_violations(&spec);
+        if !out_of_bounds.is_empty() {
+            return Err(AuthoringError::OutOfBounds(out_of_bounds.into_iter().map(|v| v.reason).collect()));
+        }
         // The draft's rows are rewritten whole: simpler than diffing, and drafts are small.
         // A row built with every field `Set` updates every column of the draft.
         store::version_row(draft.id, c.id, draft.version, DRAFT, &spec, draft.created_at)
@@ -342,7 +356,8 @@ impl Courses {
 
     /// The draft (or else the newest published version) as a learner would see it.
     pub async fn preview(&self, author: Author, course_id: Uuid) -> Result<Preview, AuthoringError> {
-        let txn = penkom_storage::begin_write(&self.db).await?;
+        // A read transaction: one consistent view, without taking SQLite's write lock.
+        let txn = self.db.begin().await?;
         let c = self.authorised(&txn, author, course_id, false).await?;
         let versions = store::versions_of(&txn, c.id).await?;
         let v: &course_version::Model = versions

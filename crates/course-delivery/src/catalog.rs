@@ -94,6 +94,15 @@ pub struct ModuleContent {
     pub video_seconds: Option<i32>,
 }
 
+/// A module a learner is enrolled on, with what study tracking needs to know of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnrolledModule {
+    pub module_id: Uuid,
+    pub version_id: Uuid,
+    pub course_id: Uuid,
+    pub min_engaged_seconds: i64,
+}
+
 /// Filters of the catalog.
 #[derive(Debug, Clone, Default)]
 pub struct CatalogFilter {

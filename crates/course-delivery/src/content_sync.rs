@@ -24,6 +24,8 @@ pub struct ContentReport {
     pub retired: usize,
     /// Retired courses whose folder came back.
     pub restored: usize,
+    /// Codes skipped because a course created through the API already uses them.
+    pub skipped: Vec<String>,
 }
 
 /// Advisory-lock key of content imports: several API nodes starting at once import in turn.
@@ -44,6 +46,18 @@ impl Courses {
         let txn = penkom_storage::begin_write(&self.db).await?;
         penkom_storage::serialize_on(&txn, CONTENT_LOCK).await?;
         let mut report = ContentReport { courses: specs.len(), ..Default::default() };
+        if specs.is_empty() {
+            // An empty folder is far more likely a wrong path or a failed mount than a decision
+            // to retire the whole catalogue; that decision needs the courses removed one by one.
+            let active = course::Entity::find()
+                .filter(course::Column::Source.eq(SOURCE_CONTENT))
+                .filter(course::Column::RetiredAt.is_null())
+                .one(&txn)
+                .await?;
+            if active.is_some() {
+                return Err(ContentImportError::EmptyFolder);
+            }
+        }
         let mut seen = HashSet::new();
         for spec in specs {
             let code = spec.meta.code.to_string();
@@ -70,7 +84,11 @@ impl Courses {
                 continue;
             };
             if existing.source != SOURCE_CONTENT {
-                return Err(ContentImportError::CodeOwnedByApi(code));
+                // Refusing the whole import here would let any instructor who took a code
+                // first stop every node from starting; the clash is reported instead.
+                tracing::warn!(code = %code, "content course skipped: its code belongs to a course made through the API");
+                report.skipped.push(code);
+                continue;
             }
             let versions = store::versions_of(&txn, existing.id).await?;
             let hash = spec.content_hash();

@@ -222,9 +222,9 @@ impl VersionSpec {
         hex::encode(Sha256::digest(canonical.as_bytes()))
     }
 
-    /// Minutes of required study.
-    pub fn required_minutes(&self) -> u32 {
-        self.modules.iter().filter(|m| m.required).map(|m| m.min_engaged_minutes).sum()
+    /// Minutes of required study (summed wide, so no count of modules can overflow it).
+    pub fn required_minutes(&self) -> u64 {
+        self.modules.iter().filter(|m| m.required).map(|m| u64::from(m.min_engaged_minutes)).sum()
     }
 }
 

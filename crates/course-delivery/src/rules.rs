@@ -37,9 +37,100 @@ fn v(at: Locator, reason: impl Into<String>) -> Violation {
     Violation { at, reason: reason.into() }
 }
 
+/// Upper bounds that keep every number and text far inside what the database stores and what a
+/// person could mean. Checked on every draft edit as well as before publishing.
+pub mod limits {
+    pub const MAX_MODULES: usize = 100;
+    pub const MAX_QUESTIONS: usize = 1_000;
+    pub const MAX_ORDER: u32 = 10_000;
+    pub const MAX_MODULE_MINUTES: u32 = 10_000;
+    pub const MAX_VIDEO_MINUTES: u32 = 10_000;
+    pub const MAX_TIME_LIMIT_MINUTES: u32 = 24 * 60;
+    pub const MAX_ATTEMPTS: u32 = 100;
+    pub const MAX_WAIT_MINUTES: u32 = 7 * 24 * 60;
+    pub const MAX_TITLE: usize = 200;
+    pub const MAX_QUESTION_TEXT: usize = 4_000;
+    pub const MAX_OPTION_TEXT: usize = 1_000;
+    pub const MAX_EXPLANATION: usize = 8_000;
+    pub const MAX_URL: usize = 2_000;
+    pub const MAX_BODY: usize = 512 * 1024;
+}
+
+/// The rules a draft must meet at every edit: bounds on counts, numbers and text sizes.
+pub fn bounds_violations(spec: &VersionSpec) -> Vec<Violation> {
+    use limits::*;
+    let mut out = Vec::new();
+    let pt = &spec.meta.post_test;
+    let too_big = |what: &str, max: u64| format!("{what} paling besar {max}");
+    for (field, value, max) in [
+        ("time_limit_minutes", pt.time_limit_minutes, MAX_TIME_LIMIT_MINUTES),
+        ("attempt_limit", pt.attempt_limit, MAX_ATTEMPTS),
+        ("wait_minutes_between_attempts", pt.wait_minutes_between_attempts, MAX_WAIT_MINUTES),
+        ("questions_per_attempt", pt.questions_per_attempt, MAX_QUESTIONS as u32),
+    ] {
+        if value > max {
+            out.push(v(Locator::Course(field), too_big(field, u64::from(max))));
+        }
+    }
+    if spec.modules.len() > MAX_MODULES {
+        out.push(v(Locator::Course("modules"), format!("paling banyak {MAX_MODULES} modul")));
+    }
+    if spec.questions.len() > MAX_QUESTIONS {
+        out.push(v(Locator::Course("questions"), format!("paling banyak {MAX_QUESTIONS} pertanyaan")));
+    }
+    for m in &spec.modules {
+        let at = || Locator::Module(m.key.clone());
+        if m.order > MAX_ORDER {
+            out.push(v(at(), too_big("urutan", u64::from(MAX_ORDER))));
+        }
+        if m.min_engaged_minutes > MAX_MODULE_MINUTES {
+            out.push(v(at(), too_big("waktu belajar minimum (menit)", u64::from(MAX_MODULE_MINUTES))));
+        }
+        if m.title.chars().count() > MAX_TITLE {
+            out.push(v(at(), format!("judul modul paling banyak {MAX_TITLE} karakter")));
+        }
+        if m.body_markdown.len() > MAX_BODY {
+            out.push(v(at(), format!("isi modul paling banyak {} KiB", MAX_BODY / 1024)));
+        }
+        if let Some(video) = &m.video {
+            if video.duration_minutes > MAX_VIDEO_MINUTES {
+                out.push(v(at(), too_big("durasi video (menit)", u64::from(MAX_VIDEO_MINUTES))));
+            }
+            if video.url.len() > MAX_URL {
+                out.push(v(at(), format!("alamat video paling banyak {MAX_URL} karakter")));
+            }
+        }
+    }
+    for q in &spec.questions {
+        let at = || Locator::Question(q.key.clone());
+        if q.text.chars().count() > MAX_QUESTION_TEXT {
+            out.push(v(
+                at(),
+                format!("pertanyaan {}: teks paling banyak {MAX_QUESTION_TEXT} karakter", q.key),
+            ));
+        }
+        if q.explanation.as_ref().is_some_and(|e| e.chars().count() > MAX_EXPLANATION) {
+            out.push(v(
+                at(),
+                format!("pertanyaan {}: penjelasan paling banyak {MAX_EXPLANATION} karakter", q.key),
+            ));
+        }
+        if q.options.len() > 8 || q.options.iter().any(|o| o.text.chars().count() > MAX_OPTION_TEXT) {
+            out.push(v(
+                at(),
+                format!(
+                    "pertanyaan {}: paling banyak 8 pilihan, masing-masing {MAX_OPTION_TEXT} karakter",
+                    q.key
+                ),
+            ));
+        }
+    }
+    out
+}
+
 /// Every rule the version breaks (empty when it can be published).
 pub fn violations(spec: &VersionSpec, minutes_per_jp: u32) -> Vec<Violation> {
-    let mut out = Vec::new();
+    let mut out = bounds_violations(spec);
     let m = &spec.meta;
     let pt = &m.post_test;
     for (field, value, max) in [
@@ -235,6 +326,18 @@ mod tests {
         let mut s = spec();
         s.meta.post_test.questions_per_attempt = 4;
         assert!(violations(&s, 45).iter().any(|x| x.at == Locator::Course("questions_per_attempt")));
+    }
+
+    #[test]
+    fn huge_numbers_are_refused_without_overflow() {
+        let mut s = spec();
+        s.modules[0].min_engaged_minutes = u32::MAX;
+        s.modules[1].min_engaged_minutes = u32::MAX;
+        s.modules[1].order = u32::MAX;
+        let found = violations(&s, 45);
+        assert!(found.iter().any(|x| x.reason.contains("waktu belajar minimum")));
+        assert!(found.iter().any(|x| x.reason.contains("urutan")));
+        assert_eq!(s.required_minutes(), 2 * u64::from(u32::MAX));
     }
 
     #[test]

@@ -34,8 +34,10 @@ impl Courses {
 pub enum ContentImportError {
     #[error("isi kursus tidak valid ({} masalah)", .0.len())]
     Invalid(Vec<Problem>),
-    #[error("kode kursus {0} sudah dipakai kursus yang dibuat lewat API")]
-    CodeOwnedByApi(String),
+    #[error(
+        "folder konten tidak berisi kursus, padahal ada kursus dari berkas yang aktif; periksa PENKOM_CONTENT_DIR"
+    )]
+    EmptyFolder,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -84,6 +86,8 @@ pub enum AuthoringError {
     },
     #[error("kursus sudah dipensiunkan")]
     Retired,
+    #[error("isian melampaui batas: {}", .0.join("; "))]
+    OutOfBounds(Vec<String>),
     #[error(transparent)]
     Db(#[from] DbErr),
 }

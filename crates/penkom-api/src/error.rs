@@ -260,6 +260,7 @@ impl From<course_delivery::AuthoringError> for ApiError {
                 )
             }
             E::Retired => ApiError::new(StatusCode::CONFLICT, "course_retired", message),
+            E::OutOfBounds(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message),
             E::Db(inner) if penkom_storage::is_unique_violation(&inner) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", "data berubah bersamaan; silakan ulangi")
             }

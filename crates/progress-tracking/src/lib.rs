@@ -6,3 +6,10 @@
 //! every API node sees the same stream), and credited time is checkpointed to the database.
 
 pub mod credit;
+pub mod evidence;
+pub mod service;
+pub mod stream;
+
+pub use credit::{CreditPolicy, Rejection};
+pub use evidence::{ModuleEvidence, SegmentEvidence, SessionEvidence};
+pub use service::{BeatReport, Completion, Progress, SessionStarted, StudyError, StudyModule};

@@ -182,7 +182,7 @@ pub struct VersionContentView {
     pub topic: String,
     pub organiser: String,
     pub jp: String,
-    pub required_minutes: u32,
+    pub required_minutes: u64,
     pub content_hash: String,
     pub post_test: PostTestView,
     pub modules: Vec<ModuleView>,

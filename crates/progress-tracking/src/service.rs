@@ -1,0 +1,510 @@
+//! The study service: sessions, heartbeats, checkpoints and module completion.
+//!
+//! Concurrency: a learner's stream is one value in the live store, changed only by
+//! compare-and-set. Every operation loads it, computes the next state with the pure rules, and
+//! stores it only if nobody changed it meanwhile (else it retries). So two tabs, two devices or
+//! two API nodes acting on one learner at once are serialised, and one stream per learner holds
+//! everywhere. The database is written only when a checkpoint is due, at end and at completion,
+//! and always *after* the live state that absorbed the evidence was stored: a lost race can then
+//! never write the same evidence twice, and a crash between the two loses at most one
+//! checkpoint interval of credit.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use live_store::{LiveStore, LiveStoreError};
+use penkom_core::{Clock, LocalZone, UserId};
+use penkom_storage::DatabaseConnection;
+use penkom_storage::entities::{module_completion, study_segment, study_session};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::credit::{BeatVerdict, CreditPolicy};
+use crate::stream::{Pending, StreamState};
+
+/// How long a stream lives in the live store without a beat. Longer than any idle limit; a
+/// stream that expires is rebuilt from the database on its next beat.
+const STREAM_TTL: Duration = Duration::from_secs(6 * 3600);
+/// Compare-and-set attempts before giving up (only reached under a storm on one learner).
+const MAX_ATTEMPTS: usize = 16;
+
+/// What the service needs to know about the module being studied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StudyModule {
+    pub module_id: Uuid,
+    pub version_id: Uuid,
+    pub min_engaged_seconds: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    #[error("sesi belajar tidak ditemukan")]
+    SessionNotFound,
+    #[error("sesi ini sudah digantikan oleh sesi belajar lain; hanya satu sesi aktif per peserta")]
+    Superseded,
+    #[error("sesi belajar ini sudah diakhiri")]
+    SessionEnded,
+    #[error("detak terlalu cepat; tunggu sebentar")]
+    TooFast { retry_after: Duration },
+    #[error("waktu belajar belum cukup: kurang {missing_seconds} detik")]
+    InsufficientStudyTime { missing_seconds: i64 },
+    #[error("terlalu banyak permintaan bersamaan; silakan ulangi")]
+    Contended,
+    #[error(transparent)]
+    Live(#[from] LiveStoreError),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// The answer to a session start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionStarted {
+    pub session_id: Uuid,
+    pub heartbeat_interval_s: i64,
+    pub min_engaged_seconds: i64,
+    /// Credited so far on this module, over all sessions.
+    pub credited_seconds: i64,
+}
+
+/// The answer to a heartbeat (and to an end).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BeatReport {
+    pub session_credited_seconds: i64,
+    pub module_credited_seconds: i64,
+    pub remaining_seconds: i64,
+    pub can_complete: bool,
+}
+
+/// A module completion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    pub module_id: Uuid,
+    pub credited_seconds: i64,
+    pub completed_at: DateTime<Utc>,
+}
+
+/// Study tracking. Cheap to clone.
+#[derive(Clone)]
+pub struct Progress {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) live: Arc<dyn LiveStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) zone: LocalZone,
+    pub(crate) policy: CreditPolicy,
+}
+
+fn stream_key(person: UserId) -> String {
+    format!("stream:{person}")
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn at(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+fn secs(ms: i64) -> i64 {
+    ms / 1000
+}
+
+fn decode(bytes: &[u8]) -> Option<StreamState> {
+    // `null` marks "no active stream" (after an end); anything unreadable is treated the same and
+    // rebuilt from the database, which is the source of truth.
+    serde_json::from_slice::<Option<StreamState>>(bytes).ok().flatten()
+}
+
+fn encode(state: Option<&StreamState>) -> Vec<u8> {
+    serde_json::to_vec(&state).unwrap_or_else(|_| b"null".to_vec())
+}
+
+impl Progress {
+    pub fn new(
+        db: DatabaseConnection,
+        live: Arc<dyn LiveStore>,
+        clock: Arc<dyn Clock>,
+        zone: LocalZone,
+        policy: CreditPolicy,
+    ) -> Self {
+        Self { db, live, clock, zone, policy }
+    }
+
+    pub fn policy(&self) -> &CreditPolicy {
+        &self.policy
+    }
+
+    fn day_of(&self, t: DateTime<Utc>) -> String {
+        self.zone.to_local(t).format("%Y-%m-%d").to_string()
+    }
+
+    fn report(&self, s: &StreamState) -> BeatReport {
+        let remaining = (s.min_engaged_ms - s.module_credited_ms()).max(0);
+        BeatReport {
+            session_credited_seconds: secs(s.session_credited_ms()),
+            module_credited_seconds: secs(s.module_credited_ms()),
+            remaining_seconds: (remaining + 999) / 1000,
+            can_complete: remaining == 0,
+        }
+    }
+
+    /// Credited milliseconds of the segments matching `filter`. Summed here rather than with
+    /// SQL `SUM`, which PostgreSQL returns as `numeric` for a `bigint` column; a learner has at
+    /// most a few hundred segments per module or day.
+    async fn sum_credited<C: ConnectionTrait>(db: &C, filter: sea_orm::Condition) -> Result<i64, DbErr> {
+        let values: Vec<i64> = study_segment::Entity::find()
+            .select_only()
+            .column(study_segment::Column::CreditedMs)
+            .filter(filter)
+            .into_tuple()
+            .all(db)
+            .await?;
+        Ok(values.iter().sum())
+    }
+
+    async fn module_credit_in_db(&self, person: UserId, module_id: Uuid) -> Result<i64, DbErr> {
+        let f = sea_orm::Condition::all()
+            .add(study_segment::Column::PersonId.eq(person.0))
+            .add(study_segment::Column::ModuleId.eq(module_id));
+        Self::sum_credited(&self.db, f).await
+    }
+
+    async fn day_credit_in_db(&self, person: UserId, day: &str) -> Result<i64, DbErr> {
+        let f = sea_orm::Condition::all()
+            .add(study_segment::Column::PersonId.eq(person.0))
+            .add(study_segment::Column::Day.eq(day));
+        Self::sum_credited(&self.db, f).await
+    }
+
+    async fn session_credit_in_db(&self, session_id: Uuid) -> Result<i64, DbErr> {
+        Self::sum_credited(
+            &self.db,
+            sea_orm::Condition::all().add(study_segment::Column::SessionId.eq(session_id)),
+        )
+        .await
+    }
+
+    /// Writes the evidence gathered since the last checkpoint as one segment.
+    async fn write_segment(
+        &self,
+        person: UserId,
+        state: &StreamState,
+        pending: &Pending,
+        day: &str,
+        to_ms: i64,
+    ) -> Result<(), DbErr> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        study_segment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            session_id: Set(state.session_id),
+            person_id: Set(person.0),
+            module_id: Set(state.module_id),
+            day: Set(day.to_string()),
+            from_at: Set(at(pending.from_ms)),
+            to_at: Set(at(to_ms.max(pending.from_ms))),
+            beats: Set(i32::try_from(pending.beats).unwrap_or(i32::MAX)),
+            too_fast: Set(i32::try_from(pending.too_fast).unwrap_or(i32::MAX)),
+            credited_ms: Set(pending.credited_ms),
+            rejected: Set(serde_json::to_string(&pending.rejected_ms).unwrap_or_else(|_| "{}".into())),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Starts a session on `module` for `person`, ending (superseding) any other.
+    pub async fn start(&self, person: UserId, module: StudyModule) -> Result<SessionStarted, StudyError> {
+        let now = self.clock.now();
+        let today = self.day_of(now);
+        let session_id = Uuid::now_v7();
+        let txn = penkom_storage::begin_write(&self.db).await?;
+        study_session::Entity::update_many()
+            .col_expr(study_session::Column::EndedAt, Expr::value(Some(now)))
+            .col_expr(study_session::Column::EndReason, Expr::value(Some("superseded".to_string())))
+            .filter(study_session::Column::PersonId.eq(person.0))
+            .filter(study_session::Column::EndedAt.is_null())
+            .exec(&txn)
+            .await?;
+        study_session::ActiveModel {
+            id: Set(session_id),
+            person_id: Set(person.0),
+            module_id: Set(module.module_id),
+            version_id: Set(module.version_id),
+            started_at: Set(now),
+            ended_at: Set(None),
+            end_reason: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+
+        let key = stream_key(person);
+        let module_db = self.module_credit_in_db(person, module.module_id).await?;
+        let day_db = self.day_credit_in_db(person, &today).await?;
+        for _ in 0..MAX_ATTEMPTS {
+            let loaded = self.live.load(&key).await?;
+            let version = loaded.as_ref().map_or(0, |v| v.version);
+            let old = loaded.as_ref().and_then(|v| decode(&v.value));
+            // Credit of the old stream that is not in the database yet still counts: it is
+            // written right after the swap below.
+            let carried = |same: bool| old.as_ref().filter(|_| same).map_or(0, |o| o.pending.credited_ms);
+            let state = StreamState {
+                session_id,
+                module_id: module.module_id,
+                version_id: module.version_id,
+                min_engaged_ms: module.min_engaged_seconds.saturating_mul(1000),
+                last_ms: ms(now),
+                day: today.clone(),
+                day_base_ms: day_db + carried(old.as_ref().is_some_and(|o| o.day == today)),
+                module_base_ms: module_db
+                    + carried(old.as_ref().is_some_and(|o| o.module_id == module.module_id)),
+                session_base_ms: 0,
+                pending: Pending { from_ms: ms(now), ..Pending::default() },
+            };
+            if self.live.store_if(&key, version, &encode(Some(&state)), STREAM_TTL).await? {
+                if let Some(old) = &old {
+                    self.write_segment(person, old, &old.pending, &old.day, old.last_ms).await?;
+                }
+                return Ok(SessionStarted {
+                    session_id,
+                    heartbeat_interval_s: self.policy.interval_ms / 1000,
+                    min_engaged_seconds: module.min_engaged_seconds,
+                    credited_seconds: secs(state.module_credited_ms()),
+                });
+            }
+        }
+        Err(StudyError::Contended)
+    }
+
+    /// Why `session_id` is not the active stream of `person`.
+    async fn not_active(&self, person: UserId, session_id: Uuid) -> Result<StudyError, DbErr> {
+        let row = study_session::Entity::find_by_id(session_id)
+            .one(&self.db)
+            .await?
+            .filter(|s| s.person_id == person.0);
+        Ok(match row {
+            None => StudyError::SessionNotFound,
+            Some(s) if s.end_reason.as_deref() == Some("superseded") => StudyError::Superseded,
+            Some(s) if s.ended_at.is_some() => StudyError::SessionEnded,
+            // Active in the database but not in the live store: the caller rebuilds it.
+            Some(_) => StudyError::SessionNotFound,
+        })
+    }
+
+    /// Rebuilds a stream from the database after the live store lost it (a Redis restart, an
+    /// expired key). The time since the last checkpoint is not credited: at most one checkpoint
+    /// interval is lost, and nothing is ever credited twice.
+    async fn restore(
+        &self,
+        person: UserId,
+        session_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StreamState>, StudyError> {
+        let Some(s) = study_session::Entity::find_by_id(session_id)
+            .one(&self.db)
+            .await?
+            .filter(|s| s.person_id == person.0 && s.ended_at.is_none())
+        else {
+            return Ok(None);
+        };
+        let m =
+            penkom_storage::entities::course_module::Entity::find_by_id(s.module_id).one(&self.db).await?;
+        let min_engaged_ms = m.map_or(0, |m| i64::from(m.min_engaged_seconds) * 1000);
+        let today = self.day_of(now);
+        Ok(Some(StreamState {
+            session_id,
+            module_id: s.module_id,
+            version_id: s.version_id,
+            min_engaged_ms,
+            last_ms: ms(now),
+            day: today.clone(),
+            day_base_ms: self.day_credit_in_db(person, &today).await?,
+            module_base_ms: self.module_credit_in_db(person, s.module_id).await?,
+            session_base_ms: self.session_credit_in_db(session_id).await?,
+            pending: Pending { from_ms: ms(now), ..Pending::default() },
+        }))
+    }
+
+    /// A heartbeat of session `session_id`: `visible` and `active` are all a client says.
+    pub async fn beat(
+        &self,
+        person: UserId,
+        session_id: Uuid,
+        visible: bool,
+        active: bool,
+    ) -> Result<BeatReport, StudyError> {
+        let key = stream_key(person);
+        for _ in 0..MAX_ATTEMPTS {
+            let now = self.clock.now();
+            let today = self.day_of(now);
+            let loaded = self.live.load(&key).await?;
+            let version = loaded.as_ref().map_or(0, |v| v.version);
+            let current = loaded.as_ref().and_then(|v| decode(&v.value));
+            let mut state = match current {
+                Some(s) if s.session_id == session_id => s,
+                Some(_) => return Err(self.not_active(person, session_id).await?),
+                None => match self.restore(person, session_id, now).await? {
+                    // A rebuilt stream starts afresh at this beat: store it and report.
+                    Some(s) => {
+                        if self.live.store_if(&key, version, &encode(Some(&s)), STREAM_TTL).await? {
+                            return Ok(self.report(&s));
+                        }
+                        continue;
+                    }
+                    None => return Err(self.not_active(person, session_id).await?),
+                },
+            };
+            let mut to_write: Vec<(StreamState, Pending, String, i64)> = Vec::new();
+            if state.day != today {
+                // The local day changed: close the old day's evidence, and start counting the
+                // daily cap afresh (plus anything another stream already credited today).
+                let day_base = self.day_credit_in_db(person, &today).await?;
+                to_write.push((state.clone(), state.pending.clone(), state.day.clone(), state.last_ms));
+                state = state.checkpointed(state.last_ms, &today, Some(day_base));
+            }
+            let verdict = state.beat(&self.policy, ms(now), visible, active);
+            if let BeatVerdict::TooFast { retry_after_ms } = verdict
+                && to_write.is_empty()
+            {
+                return Err(StudyError::TooFast {
+                    retry_after: Duration::from_millis(retry_after_ms.max(0) as u64),
+                });
+            }
+            if state.checkpoint_due(ms(now)) {
+                to_write.push((state.clone(), state.pending.clone(), state.day.clone(), ms(now)));
+                state = state.checkpointed(ms(now), &today, None);
+            }
+            if self.live.store_if(&key, version, &encode(Some(&state)), STREAM_TTL).await? {
+                for (s, pending, day, to) in &to_write {
+                    self.write_segment(person, s, pending, day, *to).await?;
+                }
+                if let BeatVerdict::TooFast { retry_after_ms } = verdict {
+                    return Err(StudyError::TooFast {
+                        retry_after: Duration::from_millis(retry_after_ms.max(0) as u64),
+                    });
+                }
+                return Ok(self.report(&state));
+            }
+        }
+        Err(StudyError::Contended)
+    }
+
+    /// Ends session `session_id`, writing its evidence. Ending an ended session answers its
+    /// totals again.
+    pub async fn end(&self, person: UserId, session_id: Uuid) -> Result<BeatReport, StudyError> {
+        let key = stream_key(person);
+        let now = self.clock.now();
+        for _ in 0..MAX_ATTEMPTS {
+            let loaded = self.live.load(&key).await?;
+            let version = loaded.as_ref().map_or(0, |v| v.version);
+            let current =
+                loaded.as_ref().and_then(|v| decode(&v.value)).filter(|s| s.session_id == session_id);
+            let Some(state) = current else { break };
+            if self.live.store_if(&key, version, &encode(None), STREAM_TTL).await? {
+                self.write_segment(person, &state, &state.pending, &state.day, state.last_ms).await?;
+                break;
+            }
+        }
+        let row = study_session::Entity::find_by_id(session_id)
+            .one(&self.db)
+            .await?
+            .filter(|s| s.person_id == person.0)
+            .ok_or(StudyError::SessionNotFound)?;
+        if row.ended_at.is_none() {
+            let mut am: study_session::ActiveModel = row.clone().into();
+            am.ended_at = Set(Some(now));
+            am.end_reason = Set(Some("ended".into()));
+            am.update(&self.db).await?;
+        }
+        let session = self.session_credit_in_db(session_id).await?;
+        let module = self.module_credit_in_db(person, row.module_id).await?;
+        let m =
+            penkom_storage::entities::course_module::Entity::find_by_id(row.module_id).one(&self.db).await?;
+        let min = m.map_or(0, |m| i64::from(m.min_engaged_seconds) * 1000);
+        let remaining = (min - module).max(0);
+        Ok(BeatReport {
+            session_credited_seconds: secs(session),
+            module_credited_seconds: secs(module),
+            remaining_seconds: (remaining + 999) / 1000,
+            can_complete: remaining == 0,
+        })
+    }
+
+    /// Marks `module` complete for `person` if the credited time reaches its minimum.
+    /// Idempotent: completing again answers the same completion.
+    pub async fn complete(&self, person: UserId, module: StudyModule) -> Result<Completion, StudyError> {
+        let existing = module_completion::Entity::find()
+            .filter(module_completion::Column::PersonId.eq(person.0))
+            .filter(module_completion::Column::ModuleId.eq(module.module_id))
+            .one(&self.db)
+            .await?;
+        if let Some(c) = existing {
+            return Ok(Completion {
+                module_id: c.module_id,
+                credited_seconds: c.credited_seconds,
+                completed_at: c.completed_at,
+            });
+        }
+        // Make the live evidence durable first, so a completion always rests on written segments.
+        let key = stream_key(person);
+        for _ in 0..MAX_ATTEMPTS {
+            let loaded = self.live.load(&key).await?;
+            let version = loaded.as_ref().map_or(0, |v| v.version);
+            let Some(state) =
+                loaded.as_ref().and_then(|v| decode(&v.value)).filter(|s| s.module_id == module.module_id)
+            else {
+                break;
+            };
+            if state.pending.is_empty() {
+                break;
+            }
+            let next = state.checkpointed(state.last_ms, &state.day, None);
+            if self.live.store_if(&key, version, &encode(Some(&next)), STREAM_TTL).await? {
+                self.write_segment(person, &state, &state.pending, &state.day, state.last_ms).await?;
+                break;
+            }
+        }
+        let credited_ms = self.module_credit_in_db(person, module.module_id).await?;
+        let missing = module.min_engaged_seconds.saturating_mul(1000) - credited_ms;
+        if missing > 0 {
+            return Err(StudyError::InsufficientStudyTime { missing_seconds: (missing + 999) / 1000 });
+        }
+        let now = self.clock.now();
+        let row = module_completion::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            person_id: Set(person.0),
+            module_id: Set(module.module_id),
+            version_id: Set(module.version_id),
+            credited_seconds: Set(secs(credited_ms)),
+            completed_at: Set(now),
+        };
+        match row.insert(&self.db).await {
+            Ok(c) => Ok(Completion {
+                module_id: c.module_id,
+                credited_seconds: c.credited_seconds,
+                completed_at: c.completed_at,
+            }),
+            // A concurrent completion won the unique index: answer with that one.
+            Err(e) if penkom_storage::is_unique_violation(&e) => {
+                let c = module_completion::Entity::find()
+                    .filter(module_completion::Column::PersonId.eq(person.0))
+                    .filter(module_completion::Column::ModuleId.eq(module.module_id))
+                    .one(&self.db)
+                    .await?
+                    .ok_or(StudyError::Db(e))?;
+                Ok(Completion {
+                    module_id: c.module_id,
+                    credited_seconds: c.credited_seconds,
+                    completed_at: c.completed_at,
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
