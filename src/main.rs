@@ -10,7 +10,7 @@ use migrations::{Migrator, MigratorTrait};
 use penkom::server::{Services, shutdown_signal};
 use penkom::settings::{ServeSettings, Settings};
 use penkom::{Server, demo};
-use penkom_core::SystemClock;
+use penkom_core::{ManualClock, SystemClock};
 
 #[derive(Parser)]
 #[command(name = "penkom", version, about = "Verified e-learning for Indonesian civil servants")]
@@ -112,7 +112,23 @@ async fn main() -> anyhow::Result<()> {
     let clock = Arc::new(SystemClock);
     match cli.command {
         Command::Serve(serve) => {
-            let server = Server::start(&cli.settings, &serve, clock).await?;
+            let server = if serve.simulated_clock {
+                let is_postgres = cli
+                    .settings
+                    .database_url
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"));
+                if is_postgres && !serve.not_production {
+                    bail!("--simulated-clock with PostgreSQL needs --i-know-this-is-not-production");
+                }
+                tracing::warn!(
+                    "SIMULATED CLOCK: an administrator can move time; everything recorded is test data"
+                );
+                let sim = ManualClock::new(chrono::Utc::now());
+                Server::start_with(&cli.settings, &serve, Arc::new(sim.clone()), Some(sim)).await?
+            } else {
+                Server::start(&cli.settings, &serve, clock).await?
+            };
             if serve.demo {
                 let fresh = demo::seed(&server.services.accounts).await?;
                 demo::print(&fresh);

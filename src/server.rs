@@ -9,8 +9,9 @@ use course_delivery::Courses;
 use live_store::{LiveStore, MemoryStore, RedisStore};
 use migrations::{Migrator, MigratorTrait};
 use penkom_api::{ApiConfig, AppState};
-use penkom_core::Clock;
+use penkom_core::{Clock, ManualClock};
 use penkom_storage::DatabaseConnection;
+use progress_tracking::{CreditPolicy, Progress};
 use tokio::net::TcpListener;
 
 use crate::settings::{ServeSettings, Settings, redact_url};
@@ -23,6 +24,7 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub accounts: Accounts,
     pub courses: Courses,
+    pub progress: Progress,
 }
 
 impl Services {
@@ -50,7 +52,16 @@ impl Services {
         };
         let accounts = Accounts::new(db.clone(), live.clone(), clock.clone(), AccountPolicy::default());
         let courses = Courses::new(db.clone(), clock.clone(), settings.minutes_per_jp);
-        Ok(Self { db, live, clock, accounts, courses })
+        let policy = CreditPolicy {
+            interval_ms: i64::from(settings.heartbeat_interval_s) * 1000,
+            // Half an interval of grace: a beat delayed by a busy browser or network still counts.
+            grace_ms: i64::from(settings.heartbeat_interval_s) * 500,
+            idle_limit_ms: i64::from(settings.heartbeat_interval_s) * 4000,
+            min_gap_ms: i64::from(settings.heartbeat_interval_s) * 1000 / 6,
+            daily_cap_ms: i64::from(settings.daily_cap_minutes) * 60_000,
+        };
+        let progress = Progress::new(db.clone(), live.clone(), clock.clone(), settings.timezone, policy);
+        Ok(Self { db, live, clock, accounts, courses, progress })
     }
 }
 
@@ -70,6 +81,17 @@ impl Server {
         serve: &ServeSettings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        Self::start_with(settings, serve, clock, None).await
+    }
+
+    /// As [`Server::start`], with the simulated clock an administrator may advance (the same
+    /// clock must be the one passed as `clock`).
+    pub async fn start_with(
+        settings: &Settings,
+        serve: &ServeSettings,
+        clock: Arc<dyn Clock>,
+        simulated: Option<ManualClock>,
+    ) -> anyhow::Result<Self> {
         let services = Services::connect(settings, clock, !serve.no_migrate).await?;
         if let Some(dir) = &serve.content_dir {
             let report = services.courses.import_content_dir(dir).await.map_err(|e| content_error(dir, e))?;
@@ -82,6 +104,8 @@ impl Server {
             zone: settings.timezone,
             accounts: services.accounts.clone(),
             courses: services.courses.clone(),
+            progress: services.progress.clone(),
+            simulated_clock: simulated,
             config: Arc::new(ApiConfig {
                 trust_forwarded_for: serve.trust_forwarded_for,
                 public_url: settings.public_url.trim_end_matches('/').to_string(),

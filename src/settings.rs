@@ -48,6 +48,14 @@ pub struct Settings {
     #[arg(long, env = "PENKOM_MINUTES_PER_JP", default_value_t = 45, value_parser = clap::value_parser!(u32).range(1..=600), global = true)]
     pub minutes_per_jp: u32,
 
+    /// Seconds between heartbeats that clients are asked to keep.
+    #[arg(long, env = "PENKOM_HEARTBEAT_INTERVAL_S", default_value_t = 30, value_parser = clap::value_parser!(u32).range(10..=300), global = true)]
+    pub heartbeat_interval_s: u32,
+
+    /// Credited study time per learner per local day, in minutes.
+    #[arg(long, env = "PENKOM_DAILY_CAP_MINUTES", default_value_t = 480, value_parser = clap::value_parser!(u32).range(1..=1440), global = true)]
+    pub daily_cap_minutes: u32,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "PENKOM_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
@@ -71,6 +79,15 @@ pub struct ServeSettings {
     /// Import the course folder at this path at start (see `content/README.md`).
     #[arg(long, env = "PENKOM_CONTENT_DIR")]
     pub content_dir: Option<std::path::PathBuf>,
+
+    /// Run on a clock that an administrator advances (`POST /api/v1/admin/clock`), for
+    /// end-to-end tests and demonstrations. Never in production.
+    #[arg(long, env = "PENKOM_SIMULATED_CLOCK")]
+    pub simulated_clock: bool,
+
+    /// Allow `--simulated-clock` with a PostgreSQL database.
+    #[arg(long = "i-know-this-is-not-production")]
+    pub not_production: bool,
 
     /// Take the client address from the last `X-Forwarded-For` entry. Only behind a load
     /// balancer that sets it.

@@ -16,3 +16,4 @@ mod health;
 mod import;
 mod migrations;
 mod route_access;
+mod study;

@@ -78,10 +78,18 @@ impl TestEnv {
             public_url: "http://penkom.test".into(),
             timezone: LocalZone::default(),
             minutes_per_jp: 45,
+            heartbeat_interval_s: 30,
+            daily_cap_minutes: 480,
             smtp_url: None,
             log_format: "text".into(),
         };
         Self { dir, pg, settings }
+    }
+
+    /// A second environment on the same database and the same Redis prefix: a second API node.
+    /// (Without Redis each node has its own in-process live store.)
+    pub fn second_node(&self) -> Self {
+        Self { dir: tempfile::tempdir().expect("temp dir"), pg: None, settings: self.settings.clone() }
     }
 
     /// Environment variables that point the `penkom` binary at this test's data.
@@ -101,6 +109,7 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub accounts: accounts::Accounts,
     pub courses: course_delivery::Courses,
+    pub live: std::sync::Arc<dyn live_store::LiveStore>,
     pub endpoints: Vec<penkom_api::Endpoint>,
     pub env: TestEnv,
     shutdown: Option<oneshot::Sender<()>>,
@@ -128,13 +137,17 @@ impl TestApp {
             demo: false,
             no_migrate: false,
             content_dir: None,
+            simulated_clock: false,
+            not_production: false,
             trust_forwarded_for,
         };
-        let server =
-            Server::start(&env.settings, &serve, Arc::new(clock.clone())).await.expect("server starts");
+        let server = Server::start_with(&env.settings, &serve, Arc::new(clock.clone()), Some(clock.clone()))
+            .await
+            .expect("server starts");
         let base = format!("http://{}", server.local_addr());
         let accounts = server.services.accounts.clone();
         let courses = server.services.courses.clone();
+        let live = server.services.live.clone();
         let endpoints = server.endpoints().to_vec();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
@@ -146,6 +159,7 @@ impl TestApp {
             clock,
             accounts,
             courses,
+            live,
             endpoints,
             env,
             shutdown: Some(tx),
@@ -164,6 +178,12 @@ impl TestApp {
         }
         let Self { env, .. } = self;
         env
+    }
+
+    /// Forgets a learner's live study stream, as a Redis restart would.
+    pub async fn env_live_clear(&self, token: &str) {
+        let me: Value = self.get_ok("/api/v1/me", token).await;
+        self.live.clear(&format!("stream:{}", me["id"].as_str().unwrap())).await.expect("clear live state");
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -316,6 +316,30 @@ impl Courses {
         person: UserId,
         module_id: Uuid,
     ) -> Result<ModuleContent, CatalogError> {
+        let (m, v) = self.module_of_enrolled(person, module_id).await?;
+        Ok(module_content(m, &v))
+    }
+
+    /// The module, checked to be one `person` is enrolled on, as progress tracking needs it.
+    pub async fn enrolled_module(
+        &self,
+        person: UserId,
+        module_id: Uuid,
+    ) -> Result<EnrolledModule, CatalogError> {
+        let (m, v) = self.module_of_enrolled(person, module_id).await?;
+        Ok(EnrolledModule {
+            module_id: m.id,
+            version_id: v.id,
+            course_id: v.course_id,
+            min_engaged_seconds: i64::from(m.min_engaged_seconds),
+        })
+    }
+
+    async fn module_of_enrolled(
+        &self,
+        person: UserId,
+        module_id: Uuid,
+    ) -> Result<(course_module::Model, course_version::Model), CatalogError> {
         let m = course_module::Entity::find_by_id(module_id)
             .one(&self.db)
             .await?
@@ -335,7 +359,7 @@ impl Courses {
         if enrolled.is_none() {
             return Err(CatalogError::NotEnrolled);
         }
-        Ok(module_content(m, &v))
+        Ok((m, v))
     }
 }
 

@@ -18,7 +18,8 @@ mod store;
 
 pub use authoring::{Author, AuthoredCourse, DraftEdit, Preview, QuestionPreview, VersionInfo};
 pub use catalog::{
-    CatalogFilter, CourseDetail, CourseSummary, EnrollmentView, ModuleContent, ModuleSummary, PostTestSummary,
+    CatalogFilter, CourseDetail, CourseSummary, EnrolledModule, EnrollmentView, ModuleContent, ModuleSummary,
+    PostTestSummary,
 };
 pub use content_sync::ContentReport;
 pub use model::{

@@ -268,3 +268,29 @@ impl From<course_delivery::AuthoringError> for ApiError {
         }
     }
 }
+
+impl From<progress_tracking::StudyError> for ApiError {
+    fn from(e: progress_tracking::StudyError) -> Self {
+        use progress_tracking::StudyError as E;
+        let message = e.to_string();
+        match e {
+            E::SessionNotFound => ApiError::new(StatusCode::NOT_FOUND, "session_not_found", message),
+            E::Superseded => ApiError::new(StatusCode::CONFLICT, "session_superseded", message),
+            E::SessionEnded => ApiError::new(StatusCode::CONFLICT, "session_ended", message),
+            E::TooFast { retry_after } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "heartbeat_too_fast", message)
+            },
+            E::InsufficientStudyTime { missing_seconds } => {
+                ApiError::new(StatusCode::CONFLICT, "insufficient_study_time", message)
+                    .with_details(serde_json::json!({ "missing_seconds": missing_seconds }))
+            }
+            E::Contended => ApiError {
+                retry_after: Some(Duration::from_secs(1)),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "contended", message)
+            },
+            E::Live(inner) => inner.into(),
+            E::Db(inner) => inner.into(),
+        }
+    }
+}

@@ -15,7 +15,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::access::{Access, enforce};
 use crate::error::ApiError;
-use crate::handlers::{admin_users, auth, authoring, catalog, health, me};
+use crate::handlers::{admin_users, auth, authoring, catalog, health, me, study};
 use crate::state::AppState;
 
 /// One endpoint's declaration, as the route-walking test and the OpenAPI document read it.
@@ -87,6 +87,23 @@ impl RouteTable {
             .add(Method::POST, "/api/v1/courses/{id}/enrollments", LEARNER, post(catalog::enroll))
             .add(Method::GET, "/api/v1/me/enrollments", LEARNER, get(catalog::my_enrollments))
             .add(Method::GET, "/api/v1/modules/{id}", LEARNER, get(catalog::module))
+            .add(Method::POST, "/api/v1/modules/{id}/sessions", LEARNER, post(study::start))
+            .add(Method::POST, "/api/v1/sessions/{id}/heartbeat", LEARNER, post(study::heartbeat))
+            .add(Method::POST, "/api/v1/sessions/{id}/end", LEARNER, post(study::end))
+            .add(Method::POST, "/api/v1/modules/{id}/complete", LEARNER, post(study::complete))
+            .add(Method::GET, "/api/v1/me/modules/{id}/progress", LEARNER, get(study::my_progress))
+            .add(
+                Method::GET,
+                "/api/v1/people/{person_id}/modules/{id}/progress",
+                Access::Roles(&[Role::Verifier, Role::Admin]),
+                get(study::person_progress),
+            )
+            .add(
+                Method::POST,
+                "/api/v1/admin/clock",
+                Access::Roles(&[Role::Admin]),
+                post(study::advance_clock),
+            )
             .add(Method::POST, "/api/v1/instructor/courses", AUTHOR, post(authoring::create))
             .add(Method::GET, "/api/v1/instructor/courses", AUTHOR, get(authoring::list))
             .add(Method::GET, "/api/v1/instructor/courses/{id}", AUTHOR, get(authoring::detail))

@@ -42,5 +42,8 @@ pub struct AppState {
     pub zone: LocalZone,
     pub accounts: Accounts,
     pub courses: course_delivery::Courses,
+    pub progress: progress_tracking::Progress,
+    /// Present only under `penkom serve --simulated-clock`: the clock an administrator advances.
+    pub simulated_clock: Option<penkom_core::ManualClock>,
     pub config: Arc<ApiConfig>,
 }

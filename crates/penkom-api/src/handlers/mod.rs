@@ -6,3 +6,4 @@ pub mod authoring;
 pub mod catalog;
 pub mod health;
 pub mod me;
+pub mod study;
