@@ -22,9 +22,11 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-## Benchmarks, in release mode.
+## Benchmarks, in release mode: heartbeat throughput, latency and memory of the real server
+## (in-process store and Redis) against a minimal reference server. See BENCHMARKS.md.
 bench:
-	$(CARGO) bench --workspace
+	$(CARGO) build --release --bin penkom --bin loadgen
+	./target/release/loadgen
 
 ## What CI runs: lints, then the suite on SQLite, then on PostgreSQL and Redis.
 ci:

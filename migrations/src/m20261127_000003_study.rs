@@ -108,6 +108,17 @@ impl MigrationTrait for Migration {
             manager.create_index(index.to_owned()).await?;
         }
         manager
+            .create_index(
+                Index::create()
+                    .name("uq_study_segment_session_from")
+                    .table(StudySegment::Table)
+                    .col(StudySegment::SessionId)
+                    .col(StudySegment::FromAt)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_table(
                 Table::create()
                     .table(ModuleCompletion::Table)

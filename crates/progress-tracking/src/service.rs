@@ -18,8 +18,8 @@ use penkom_core::{Clock, LocalZone, UserId};
 use penkom_storage::DatabaseConnection;
 use penkom_storage::entities::{module_completion, study_segment, study_session};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -214,70 +214,88 @@ impl Progress {
             rejected: Set(serde_json::to_string(&pending.rejected_ms).unwrap_or_else(|_| "{}".into())),
         }
         .insert(&self.db)
-        .await?;
-        Ok(())
+        .await
+        .map(|_| ())
+        .or_else(|e| {
+            // The same evidence written twice (a live store that came back from an older
+            // snapshot) hits the unique (session, from) index: the first copy stands.
+            if penkom_storage::is_unique_violation(&e) { Ok(()) } else { Err(e) }
+        })
     }
 
     /// Starts a session on `module` for `person`, ending (superseding) any other.
+    ///
+    /// The live store decides first: the compare-and-set that installs the new stream is the
+    /// moment the old stream stops earning. Only then is the database told, so that it never
+    /// shows a session superseded that the live store still credits.
     pub async fn start(&self, person: UserId, module: StudyModule) -> Result<SessionStarted, StudyError> {
-        let now = self.clock.now();
-        let today = self.day_of(now);
         let session_id = Uuid::now_v7();
-        let txn = penkom_storage::begin_write(&self.db).await?;
-        study_session::Entity::update_many()
-            .col_expr(study_session::Column::EndedAt, Expr::value(Some(now)))
-            .col_expr(study_session::Column::EndReason, Expr::value(Some("superseded".to_string())))
-            .filter(study_session::Column::PersonId.eq(person.0))
-            .filter(study_session::Column::EndedAt.is_null())
-            .exec(&txn)
-            .await?;
-        study_session::ActiveModel {
-            id: Set(session_id),
-            person_id: Set(person.0),
-            module_id: Set(module.module_id),
-            version_id: Set(module.version_id),
-            started_at: Set(now),
-            ended_at: Set(None),
-            end_reason: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-        txn.commit().await?;
-
         let key = stream_key(person);
         let module_db = self.module_credit_in_db(person, module.module_id).await?;
-        let day_db = self.day_credit_in_db(person, &today).await?;
         for _ in 0..MAX_ATTEMPTS {
+            let now = self.clock.now();
+            let today = self.day_of(now);
             let loaded = self.live.load(&key).await?;
             let version = loaded.as_ref().map_or(0, |v| v.version);
             let old = loaded.as_ref().and_then(|v| decode(&v.value));
-            // Credit of the old stream that is not in the database yet still counts: it is
-            // written right after the swap below.
-            let carried = |same: bool| old.as_ref().filter(|_| same).map_or(0, |o| o.pending.credited_ms);
+            // Totals come from the old stream where it covers the same module or day (it knows
+            // credit not yet written), else from the database.
+            let module_base = match &old {
+                Some(o) if o.module_id == module.module_id => o.module_credited_ms(),
+                _ => module_db,
+            };
+            let day_base = match &old {
+                Some(o) if o.day == today => o.today_credited_ms(),
+                _ => self.day_credit_in_db(person, &today).await?,
+            };
+            // The new stream starts earning no earlier than the old one's last accepted beat:
+            // the same wall-clock time can never be credited twice, even if this node's clock
+            // is behind the node that accepted that beat.
+            let start_ms = old.as_ref().map_or(ms(now), |o| o.last_ms.max(ms(now)));
             let state = StreamState {
                 session_id,
                 module_id: module.module_id,
                 version_id: module.version_id,
                 min_engaged_ms: module.min_engaged_seconds.saturating_mul(1000),
-                last_ms: ms(now),
+                last_ms: start_ms,
                 day: today.clone(),
-                day_base_ms: day_db + carried(old.as_ref().is_some_and(|o| o.day == today)),
-                module_base_ms: module_db
-                    + carried(old.as_ref().is_some_and(|o| o.module_id == module.module_id)),
+                day_base_ms: day_base,
+                module_base_ms: module_base,
                 session_base_ms: 0,
-                pending: Pending { from_ms: ms(now), ..Pending::default() },
+                pending: Pending { from_ms: start_ms, ..Pending::default() },
             };
-            if self.live.store_if(&key, version, &encode(Some(&state)), STREAM_TTL).await? {
-                if let Some(old) = &old {
-                    self.write_segment(person, old, &old.pending, &old.day, old.last_ms).await?;
-                }
-                return Ok(SessionStarted {
-                    session_id,
-                    heartbeat_interval_s: self.policy.interval_ms / 1000,
-                    min_engaged_seconds: module.min_engaged_seconds,
-                    credited_seconds: secs(state.module_credited_ms()),
-                });
+            if !self.live.store_if(&key, version, &encode(Some(&state)), STREAM_TTL).await? {
+                continue;
             }
+            if let Some(old) = &old {
+                self.write_segment(person, old, &old.pending, &old.day, old.last_ms).await?;
+            }
+            let txn = penkom_storage::begin_write(&self.db).await?;
+            study_session::Entity::update_many()
+                .col_expr(study_session::Column::EndedAt, Expr::value(Some(now)))
+                .col_expr(study_session::Column::EndReason, Expr::value(Some("superseded".to_string())))
+                .filter(study_session::Column::PersonId.eq(person.0))
+                .filter(study_session::Column::EndedAt.is_null())
+                .exec(&txn)
+                .await?;
+            study_session::ActiveModel {
+                id: Set(session_id),
+                person_id: Set(person.0),
+                module_id: Set(module.module_id),
+                version_id: Set(module.version_id),
+                started_at: Set(now),
+                ended_at: Set(None),
+                end_reason: Set(None),
+            }
+            .insert(&txn)
+            .await?;
+            txn.commit().await?;
+            return Ok(SessionStarted {
+                session_id,
+                heartbeat_interval_s: self.policy.interval_ms / 1000,
+                min_engaged_seconds: module.min_engaged_seconds,
+                credited_seconds: secs(state.module_credited_ms()),
+            });
         }
         Err(StudyError::Contended)
     }
@@ -292,8 +310,9 @@ impl Progress {
             None => StudyError::SessionNotFound,
             Some(s) if s.end_reason.as_deref() == Some("superseded") => StudyError::Superseded,
             Some(s) if s.ended_at.is_some() => StudyError::SessionEnded,
-            // Active in the database but not in the live store: the caller rebuilds it.
-            Some(_) => StudyError::SessionNotFound,
+            // Active in the database while the live store runs another stream of this learner:
+            // that stream superseded it (its database row is being updated right now).
+            Some(_) => StudyError::Superseded,
         })
     }
 
@@ -317,17 +336,28 @@ impl Progress {
             penkom_storage::entities::course_module::Entity::find_by_id(s.module_id).one(&self.db).await?;
         let min_engaged_ms = m.map_or(0, |m| i64::from(m.min_engaged_seconds) * 1000);
         let today = self.day_of(now);
+        // Never earn again what written evidence already covers, whatever a stale live store or
+        // a slower clock says.
+        let last_written: Option<DateTime<Utc>> = study_segment::Entity::find()
+            .select_only()
+            .column(study_segment::Column::ToAt)
+            .filter(study_segment::Column::PersonId.eq(person.0))
+            .order_by_desc(study_segment::Column::ToAt)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        let start_ms = last_written.map_or(ms(now), |t| ms(t).max(ms(now)));
         Ok(Some(StreamState {
             session_id,
             module_id: s.module_id,
             version_id: s.version_id,
             min_engaged_ms,
-            last_ms: ms(now),
+            last_ms: start_ms,
             day: today.clone(),
             day_base_ms: self.day_credit_in_db(person, &today).await?,
             module_base_ms: self.module_credit_in_db(person, s.module_id).await?,
             session_base_ms: self.session_credit_in_db(session_id).await?,
-            pending: Pending { from_ms: ms(now), ..Pending::default() },
+            pending: Pending { from_ms: start_ms, ..Pending::default() },
         }))
     }
 
@@ -368,14 +398,8 @@ impl Progress {
                 to_write.push((state.clone(), state.pending.clone(), state.day.clone(), state.last_ms));
                 state = state.checkpointed(state.last_ms, &today, Some(day_base));
             }
+            // A refused (too fast) beat is stored too: the evidence counts refused beats.
             let verdict = state.beat(&self.policy, ms(now), visible, active);
-            if let BeatVerdict::TooFast { retry_after_ms } = verdict
-                && to_write.is_empty()
-            {
-                return Err(StudyError::TooFast {
-                    retry_after: Duration::from_millis(retry_after_ms.max(0) as u64),
-                });
-            }
             if state.checkpoint_due(ms(now)) {
                 to_write.push((state.clone(), state.pending.clone(), state.day.clone(), ms(now)));
                 state = state.checkpointed(ms(now), &today, None);
@@ -400,6 +424,19 @@ impl Progress {
     pub async fn end(&self, person: UserId, session_id: Uuid) -> Result<BeatReport, StudyError> {
         let key = stream_key(person);
         let now = self.clock.now();
+        let row = study_session::Entity::find_by_id(session_id)
+            .one(&self.db)
+            .await?
+            .filter(|s| s.person_id == person.0)
+            .ok_or(StudyError::SessionNotFound)?;
+        // The database row ends first: a beat racing this end then cannot rebuild the stream
+        // from the database and keep earning on an ended session.
+        if row.ended_at.is_none() {
+            let mut am: study_session::ActiveModel = row.clone().into();
+            am.ended_at = Set(Some(now));
+            am.end_reason = Set(Some("ended".into()));
+            am.update(&self.db).await?;
+        }
         for _ in 0..MAX_ATTEMPTS {
             let loaded = self.live.load(&key).await?;
             let version = loaded.as_ref().map_or(0, |v| v.version);
@@ -410,17 +447,6 @@ impl Progress {
                 self.write_segment(person, &state, &state.pending, &state.day, state.last_ms).await?;
                 break;
             }
-        }
-        let row = study_session::Entity::find_by_id(session_id)
-            .one(&self.db)
-            .await?
-            .filter(|s| s.person_id == person.0)
-            .ok_or(StudyError::SessionNotFound)?;
-        if row.ended_at.is_none() {
-            let mut am: study_session::ActiveModel = row.clone().into();
-            am.ended_at = Set(Some(now));
-            am.end_reason = Set(Some("ended".into()));
-            am.update(&self.db).await?;
         }
         let session = self.session_credit_in_db(session_id).await?;
         let module = self.module_credit_in_db(person, row.module_id).await?;

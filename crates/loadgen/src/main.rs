@@ -1,0 +1,381 @@
+//! `make bench`: measures heartbeat throughput, latency and memory of a real Penkom server, on
+//! the in-process live store and on Redis, against a minimal reference server doing the same
+//! Redis work (and one doing nothing).
+//!
+//! The server runs as a child process (`target/release/penkom serve`), so its memory can be read
+//! from `/proc` and the load generator's own work is not counted in it. Learners, enrolments and
+//! sign-in tokens are written straight into a fresh SQLite database first: hashing 100,000
+//! passwords would take longer than the benchmark itself. Every learner beats at most once per
+//! cycle of its worker, slower than the server's minimum beat gap, so beats are real accepted
+//! heartbeats that change state, not rate-limited refusals.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use sea_orm::{ActiveValue::Set, EntityTrait};
+
+mod reference;
+
+/// Sizes of one run; small enough to finish in a few minutes on 2 cores.
+struct Plan {
+    learners: usize,
+    connections: usize,
+    seconds: u64,
+}
+
+fn plan() -> Plan {
+    let get =
+        |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    Plan {
+        learners: get("BENCH_LEARNERS", 100_000),
+        connections: get("BENCH_CONNECTIONS", 256),
+        seconds: get("BENCH_SECONDS", 15) as u64,
+    }
+}
+
+/// Results of one load phase.
+struct Outcome {
+    ok: u64,
+    refused: u64,
+    failed: u64,
+    seconds: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+impl Outcome {
+    fn rps(&self) -> f64 {
+        self.ok as f64 / self.seconds
+    }
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[i]) / 1000.0
+}
+
+/// Sends POSTs to `urls[i]` (with `tokens[i]`) from `connections` workers for `seconds`, each
+/// worker cycling through its share of the targets.
+async fn drive(
+    urls: Arc<Vec<String>>,
+    tokens: Arc<Vec<String>>,
+    body: &'static str,
+    connections: usize,
+    seconds: u64,
+) -> Outcome {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build().unwrap_or_default();
+    let (ok, refused, failed) =
+        (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut workers = Vec::new();
+    for w in 0..connections {
+        let (client, urls, tokens) = (client.clone(), urls.clone(), tokens.clone());
+        let (ok, refused, failed) = (ok.clone(), refused.clone(), failed.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mine: Vec<usize> = (w..urls.len()).step_by(connections).collect();
+            let mut i = 0usize;
+            while Instant::now() < deadline && !mine.is_empty() {
+                let t = mine[i % mine.len()];
+                i += 1;
+                let started = Instant::now();
+                let res = client
+                    .post(&urls[t])
+                    .bearer_auth(&tokens[t])
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await;
+                latencies.push(started.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+                match res.map(|r| r.status().as_u16()) {
+                    Ok(200) => ok.fetch_add(1, Ordering::Relaxed),
+                    Ok(429) => refused.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+            latencies
+        }));
+    }
+    let started = Instant::now();
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap_or_default());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    Outcome {
+        ok: ok.load(Ordering::Relaxed),
+        refused: refused.load(Ordering::Relaxed),
+        failed: failed.load(Ordering::Relaxed),
+        seconds,
+        p50_ms: percentile(&all, 0.50),
+        p99_ms: percentile(&all, 0.99),
+    }
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_or(38_000, |a| a.port())
+}
+
+async fn wait_ready(base: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("server at {base} did not become ready")
+}
+
+/// Writes `learners` learners, one course, their enrolments and sign-in tokens into a fresh
+/// database in `dir`; returns the tokens and the id of the course's only module.
+async fn seed(dir: &Path, learners: usize) -> anyhow::Result<(Vec<String>, uuid::Uuid)> {
+    use penkom_storage::entities::{auth_token, course_module, enrollment};
+    let settings = penkom::settings::Settings {
+        data_dir: dir.to_path_buf(),
+        database_url: None,
+        database_max_connections: 4,
+        redis_url: None,
+        redis_prefix: "bench:".into(),
+        public_url: "http://127.0.0.1".into(),
+        timezone: penkom_core::LocalZone::default(),
+        smtp_url: None,
+        minutes_per_jp: 45,
+        heartbeat_interval_s: 30,
+        daily_cap_minutes: 480,
+        log_format: "text".into(),
+    };
+    let services =
+        penkom::server::Services::connect(&settings, Arc::new(penkom_core::SystemClock), true).await?;
+    let mut csv = String::from("nip,name,email,employment_type,opd_code,opd_name\n");
+    for i in 0..learners {
+        // Birth dates and appointment months vary so that every NIP is distinct and valid.
+        let (day, month, seq) = (1 + i % 28, 1 + (i / 28) % 12, i / 336);
+        csv.push_str(&format!(
+            "1990{month:02}{day:02}2015{:02}1{:03},Peserta {i},p{i}@bench.go.id,PNS,OPD{},OPD {}\n",
+            1 + seq / 1000 % 12,
+            seq % 1000,
+            i % 20,
+            i % 20
+        ));
+    }
+    services.accounts.import_people(csv.as_bytes(), None).await.context("importing learners")?;
+    let spec_dir = dir.join("content").join("bench");
+    std::fs::create_dir_all(&spec_dir)?;
+    std::fs::write(
+        spec_dir.join("course.toml"),
+        "code = \"BENCH-1\"\ntitle = \"Beban\"\ndescription = \"Uji beban\"\ntopic = \"uji\"\norganiser = \"BKPSDM\"\njp = \"1\"\n[post_test]\npass_mark = 70\nattempt_limit = 1\ntime_limit_minutes = 10\nquestions_per_attempt = 1\n",
+    )?;
+    std::fs::write(
+        spec_dir.join("01-a.md"),
+        "+++\ntitle = \"A\"\norder = 1\nmin_engaged_minutes = 600\n+++\nIsi\n",
+    )?;
+    std::fs::write(
+        spec_dir.join("questions.toml"),
+        "[[questions]]\nid = \"q1\"\ntype = \"true_false\"\ntext = \"Ya?\"\nanswer = true\n",
+    )?;
+    services.courses.import_content_dir(&dir.join("content")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let course =
+        services.courses.list_courses(&Default::default()).await?.into_iter().next().context("course")?;
+    let version = services
+        .courses
+        .course_detail(penkom_core::UserId(uuid::Uuid::nil()), course.id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let module_id = version.modules[0].id;
+    let module = course_module::Entity::find_by_id(module_id).one(&services.db).await?.context("module")?;
+    let people = services
+        .accounts
+        .list_people(&accounts::PeopleFilter { limit: learners as u64 + 10, ..Default::default() })
+        .await?;
+    let now = chrono::Utc::now();
+    let mut tokens = Vec::with_capacity(learners);
+    let (mut enrollments, mut token_rows) = (Vec::new(), Vec::new());
+    for p in &people.items {
+        let token = accounts::token::generate();
+        token_rows.push(auth_token::ActiveModel {
+            token_hash: Set(accounts::token::hash(&token)),
+            person_id: Set(p.id.0),
+            created_at: Set(now),
+            expires_at: Set(now + chrono::Duration::hours(12)),
+            revoked_at: Set(None),
+            client_addr: Set(None),
+        });
+        enrollments.push(enrollment::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            person_id: Set(p.id.0),
+            course_id: Set(course.id),
+            version_id: Set(module.version_id),
+            enrolled_at: Set(now),
+        });
+        tokens.push(token);
+    }
+    for chunk in token_rows.chunks(2000) {
+        auth_token::Entity::insert_many(chunk.to_vec()).exec_without_returning(&services.db).await?;
+    }
+    for chunk in enrollments.chunks(2000) {
+        enrollment::Entity::insert_many(chunk.to_vec()).exec_without_returning(&services.db).await?;
+    }
+    services.db.close().await?;
+    Ok((tokens, module_id))
+}
+
+fn penkom_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.with_file_name("penkom")
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn run_penkom(dir: &Path, redis: Option<&str>) -> anyhow::Result<Server> {
+    let port = free_port();
+    let mut cmd = Command::new(penkom_binary());
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("PENKOM_DATA_DIR", dir)
+        .env("PENKOM_DATABASE_MAX_CONNECTIONS", "8")
+        .env("PENKOM_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    if let Some(url) = redis {
+        cmd.env("PENKOM_REDIS_URL", url)
+            .env("PENKOM_REDIS_PREFIX", format!("bench:{}:", uuid::Uuid::new_v4().simple()));
+    }
+    let child = cmd.spawn().context("starting target/release/penkom (run `make bench`, which builds it)")?;
+    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    wait_ready(&server.base).await?;
+    Ok(server)
+}
+
+async fn bench_penkom(label: &str, plan: &Plan, redis: Option<&str>) -> anyhow::Result<(Outcome, f64, f64)> {
+    let dir = tempfile::tempdir()?;
+    eprintln!("[{label}] seeding {} learners…", plan.learners);
+    let (tokens, module) = seed(dir.path(), plan.learners).await?;
+    let server = run_penkom(dir.path(), redis).await?;
+    let pid = server.child.id();
+    let idle_rss = rss_mb(pid);
+    eprintln!("[{label}] starting {} sessions…", plan.learners);
+    let tokens = Arc::new(tokens);
+    let start_urls =
+        Arc::new(vec![format!("{}/api/v1/modules/{module}/sessions", server.base); tokens.len()]);
+    let client = reqwest::Client::new();
+    let mut session_urls = Vec::with_capacity(tokens.len());
+    let mut pending = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let (client, url, token) = (client.clone(), start_urls[i].clone(), token.clone());
+        pending.push(tokio::spawn(async move {
+            let res = client.post(url).bearer_auth(token).send().await.ok()?;
+            let body: serde_json::Value = res.json().await.ok()?;
+            body["session_id"].as_str().map(str::to_string)
+        }));
+        if pending.len() == 64 {
+            for p in pending.drain(..) {
+                session_urls.push(p.await.ok().flatten());
+            }
+        }
+    }
+    for p in pending {
+        session_urls.push(p.await.ok().flatten());
+    }
+    let started = session_urls.iter().filter(|s| s.is_some()).count();
+    if started != tokens.len() {
+        bail!("[{label}] only {started} of {} sessions started", tokens.len());
+    }
+    let sessions_rss = rss_mb(pid);
+    let urls: Vec<String> = session_urls
+        .into_iter()
+        .map(|s| format!("{}/api/v1/sessions/{}/heartbeat", server.base, s.unwrap_or_default()))
+        .collect();
+    // The first beats of every session come 'too soon' after its start; wait out the gap.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    eprintln!("[{label}] {} connections for {} s…", plan.connections, plan.seconds);
+    let outcome =
+        drive(Arc::new(urls), tokens, r#"{"visible":true,"active":true}"#, plan.connections, plan.seconds)
+            .await;
+    Ok((outcome, idle_rss, sessions_rss))
+}
+
+fn row(label: &str, o: &Outcome) {
+    println!(
+        "| {label} | {:.0} | {:.2} | {:.2} | {} | {} |",
+        o.rps(),
+        o.p50_ms,
+        o.p99_ms,
+        o.refused,
+        o.failed
+    );
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("reference") {
+        return reference::serve(&args[2..]).await;
+    }
+    let plan = plan();
+    let redis = std::env::var("PENKOM_TEST_REDIS_URL").ok().filter(|u| !u.is_empty()).or_else(|| {
+        let url = "redis://127.0.0.1:6379".to_string();
+        redis::Client::open(url.as_str()).ok()?.get_connection().ok().map(|_| url)
+    });
+    println!(
+        "Heartbeat benchmark: {} learners, {} connections, {} s per run\n",
+        plan.learners, plan.connections, plan.seconds
+    );
+    println!("| run | heartbeats/s | p50 ms | p99 ms | refused (429) | failed |");
+    println!("|---|---|---|---|---|---|");
+    let (memory, idle, loaded) = bench_penkom("penkom, in-process store", &plan, None).await?;
+    row("Penkom, in-process store", &memory);
+    let reference_noop = reference::bench("noop", None, &plan).await?;
+    row("reference: axum, no work", &reference_noop);
+    let mut notes = vec![format!(
+        "Server memory (in-process store): {idle:.0} MB idle, {loaded:.0} MB with {} open sessions ({:.0} MB for the sessions).",
+        plan.learners,
+        loaded - idle
+    )];
+    if let Some(url) = &redis {
+        let (with_redis, _, _) = bench_penkom("penkom, redis", &plan, Some(url)).await?;
+        row("Penkom, Redis", &with_redis);
+        let reference_redis = reference::bench("redis", Some(url), &plan).await?;
+        row("reference: axum + same Redis round trips", &reference_redis);
+        notes.push(format!(
+            "Ratio Penkom/reference with Redis: {:.2}.",
+            with_redis.rps() / reference_redis.rps().max(1.0)
+        ));
+    } else {
+        notes.push("Redis not reachable: Redis runs skipped.".into());
+    }
+    notes.push(format!(
+        "Ratio Penkom (in-process)/reference (no work): {:.2}.",
+        memory.rps() / reference_noop.rps().max(1.0)
+    ));
+    println!();
+    for n in notes {
+        println!("{n}");
+    }
+    Ok(())
+}
