@@ -31,7 +31,7 @@ fn plan() -> Plan {
     let get =
         |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
     Plan {
-        learners: get("BENCH_LEARNERS", 100_000),
+        learners: get("BENCH_LEARNERS", 50_000),
         connections: get("BENCH_CONNECTIONS", 256),
         seconds: get("BENCH_SECONDS", 15) as u64,
     }
@@ -256,7 +256,9 @@ impl Drop for Server {
 async fn run_penkom(dir: &Path, redis: Option<&str>) -> anyhow::Result<Server> {
     let port = free_port();
     let mut cmd = Command::new(penkom_binary());
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+    // A 10 s interval (the shortest allowed) lets fewer learners produce a high beat rate while
+    // every beat stays slower than the minimum gap (1/6 interval).
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--heartbeat-interval-s", "10"])
         .env("PENKOM_DATA_DIR", dir)
         .env("PENKOM_DATABASE_MAX_CONNECTIONS", "8")
         .env("PENKOM_LOG", "warn")
