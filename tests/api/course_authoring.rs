@@ -114,6 +114,11 @@ async fn publishing_needs_enough_study_time_and_names_the_shortfall() {
         .put_json(&format!("{base}/draft/module-order"), &instructor, &json!({"keys": ["02-empati"]}))
         .await;
     assert_eq!(error_code(res).await, "invalid_module_order");
+    let res = app
+        .put_json(&format!("{base}/draft/question-order"), &instructor, &json!({"keys": ["q2", "q1"]}))
+        .await;
+    let reordered: Value = res.json().await.unwrap();
+    assert_eq!(reordered["draft"]["questions"][0]["key"], "q2", "{reordered}");
     let res = app.post_json(&format!("{base}/publish"), Some(&instructor), &json!({})).await;
     assert_eq!(res.status(), 200);
 

@@ -83,6 +83,8 @@ pub enum DraftEdit {
     DeleteModule(String),
     /// Module keys in their new order; orders become 1, 2, 3, …
     Reorder(Vec<String>),
+    /// Question keys in their new bank order.
+    ReorderQuestions(Vec<String>),
     /// Add or replace the question with this key (new questions go to the end of the bank).
     PutQuestion(QuestionSpec),
     DeleteQuestion(String),
@@ -117,6 +119,16 @@ fn apply(spec: &mut VersionSpec, edit: DraftEdit) -> Result<(), AuthoringError> 
                 let pos = keys.iter().position(|k| *k == m.key).unwrap_or(0);
                 m.order = u32::try_from(pos + 1).unwrap_or(u32::MAX);
             }
+        }
+        DraftEdit::ReorderQuestions(keys) => {
+            let mut sorted_new = keys.clone();
+            sorted_new.sort();
+            let mut sorted_old: Vec<String> = spec.questions.iter().map(|q| q.key.clone()).collect();
+            sorted_old.sort();
+            if sorted_new != sorted_old {
+                return Err(AuthoringError::BadOrder);
+            }
+            spec.questions.sort_by_key(|q| keys.iter().position(|k| *k == q.key).unwrap_or(usize::MAX));
         }
         DraftEdit::PutQuestion(q) => match spec.questions.iter_mut().find(|x| x.key == q.key) {
             Some(slot) => *slot = q,
@@ -413,6 +425,12 @@ mod tests {
         assert!(matches!(
             apply(&mut s, DraftEdit::DeleteModule("zz".into())),
             Err(AuthoringError::ModuleNotFound(_))
+        ));
+        apply(&mut s, DraftEdit::ReorderQuestions(vec!["q3".into(), "q1".into(), "q2".into()])).unwrap();
+        assert_eq!(s.questions[0].key, "q3");
+        assert!(matches!(
+            apply(&mut s, DraftEdit::ReorderQuestions(vec!["q3".into()])),
+            Err(AuthoringError::BadOrder)
         ));
         apply(&mut s, DraftEdit::DeleteQuestion("q1".into())).unwrap();
         assert_eq!(s.questions.len(), 2);

@@ -74,7 +74,7 @@ pub enum AuthoringError {
     QuestionNotFound(String),
     #[error("kunci {0} sudah dipakai di draf")]
     DuplicateKey(String),
-    #[error("urutan modul harus menyebut setiap modul draf tepat sekali")]
+    #[error("urutan harus menyebut setiap modul (atau pertanyaan) draf tepat sekali")]
     BadOrder,
     #[error("tidak ada draf untuk diterbitkan")]
     NothingToPublish,

@@ -42,6 +42,7 @@ use crate::state::AppState;
         handlers::authoring::put_module,
         handlers::authoring::delete_module,
         handlers::authoring::reorder,
+        handlers::authoring::reorder_questions,
         handlers::authoring::put_question,
         handlers::authoring::delete_question,
         handlers::authoring::preview,

@@ -128,6 +128,12 @@ impl RouteTable {
             )
             .add(
                 Method::PUT,
+                "/api/v1/instructor/courses/{id}/draft/question-order",
+                AUTHOR,
+                put(authoring::reorder_questions),
+            )
+            .add(
+                Method::PUT,
                 "/api/v1/instructor/courses/{id}/draft/questions/{key}",
                 AUTHOR,
                 put(authoring::put_question),

@@ -431,6 +431,19 @@ pub async fn reorder(
     edit(&state, &caller, id, DraftEdit::Reorder(r.keys)).await
 }
 
+/// Reorders the draft's question bank.
+#[utoipa::path(put, path = "/api/v1/instructor/courses/{id}/draft/question-order", tag = "authoring", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = ReorderRequest,
+    responses((status = 200, body = AuthoredCourseView), (status = 422, description = "`invalid_module_order`", body = ErrorBody)))]
+pub async fn reorder_questions(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<uuid::Uuid>,
+    Json(r): Json<ReorderRequest>,
+) -> Result<Json<AuthoredCourseView>, ApiError> {
+    edit(&state, &caller, id, DraftEdit::ReorderQuestions(r.keys)).await
+}
+
 /// Adds or replaces the draft question with this key.
 #[utoipa::path(put, path = "/api/v1/instructor/courses/{id}/draft/questions/{key}", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ("key" = String, Path)), request_body = QuestionInput,
