@@ -25,7 +25,8 @@ fmt:
 ## Benchmarks, in release mode: heartbeat throughput, latency and memory of the real server
 ## (in-process store and Redis) against a minimal reference server. See BENCHMARKS.md.
 bench:
-	$(CARGO) build --release --bin penkom --bin loadgen
+	$(CARGO) build --release --bin penkom
+	$(CARGO) build --release -p loadgen
 	./target/release/loadgen
 
 ## What CI runs: lints, then the suite on SQLite, then on PostgreSQL and Redis.
