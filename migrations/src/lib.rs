@@ -24,3 +24,36 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+
+/// Creates index `name` on `table` over `cols` (unique if asked); every migration's indexes go
+/// through here so that they read as one line each.
+pub(crate) async fn index<T, C>(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: T,
+    cols: impl IntoIterator<Item = C>,
+    unique: bool,
+) -> Result<(), DbErr>
+where
+    T: IntoIden + 'static,
+    C: IntoIden + 'static,
+{
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for c in cols {
+        index.col(c);
+    }
+    if unique {
+        index.unique();
+    }
+    manager.create_index(index.to_owned()).await
+}
+
+/// Drops `tables` in the given order (dependants first, so no foreign key points at a missing
+/// table).
+pub(crate) async fn drop_tables(manager: &SchemaManager<'_>, tables: Vec<DynIden>) -> Result<(), DbErr> {
+    for table in tables {
+        manager.drop_table(Table::drop().table(table).to_owned()).await?;
+    }
+    Ok(())
+}

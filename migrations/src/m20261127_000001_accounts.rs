@@ -113,11 +113,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create().name("idx_person_opd").table(Person::Table).col(Person::OpdId).to_owned(),
-            )
-            .await?;
+        crate::index(manager, "idx_person_opd", Person::Table, [Person::OpdId], false).await?;
 
         manager
             .create_table(
@@ -157,14 +153,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_auth_token_person")
-                    .table(AuthToken::Table)
-                    .col(AuthToken::PersonId)
-                    .to_owned(),
-            )
+        crate::index(manager, "idx_auth_token_person", AuthToken::Table, [AuthToken::PersonId], false)
             .await?;
 
         manager
@@ -181,29 +170,21 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_audit_event_at")
-                    .table(AuditEvent::Table)
-                    .col(AuditEvent::At)
-                    .to_owned(),
-            )
-            .await?;
+        crate::index(manager, "idx_audit_event_at", AuditEvent::Table, [AuditEvent::At], false).await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // Dropped in reverse order of dependency, so foreign keys never point at a missing table.
-        for table in [
-            AuditEvent::Table.into_iden(),
-            AuthToken::Table.into_iden(),
-            PersonRole::Table.into_iden(),
-            Person::Table.into_iden(),
-            Opd::Table.into_iden(),
-        ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
-        }
-        Ok(())
+        crate::drop_tables(
+            manager,
+            vec![
+                AuditEvent::Table.into_iden(),
+                AuthToken::Table.into_iden(),
+                PersonRole::Table.into_iden(),
+                Person::Table.into_iden(),
+                Opd::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -158,17 +158,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("uq_course_version_number")
-                    .table(CourseVersion::Table)
-                    .col(CourseVersion::CourseId)
-                    .col(CourseVersion::Version)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
+        crate::index(
+            manager,
+            "uq_course_version_number",
+            CourseVersion::Table,
+            [CourseVersion::CourseId, CourseVersion::Version],
+            true,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -192,17 +189,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("uq_course_module_key")
-                    .table(CourseModule::Table)
-                    .col(CourseModule::VersionId)
-                    .col(CourseModule::Key)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
+        crate::index(
+            manager,
+            "uq_course_module_key",
+            CourseModule::Table,
+            [CourseModule::VersionId, CourseModule::Key],
+            true,
+        )
+        .await?;
 
         manager
             .create_table(
@@ -225,16 +219,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("uq_question_key")
-                    .table(Question::Table)
-                    .col(Question::VersionId)
-                    .col(Question::Key)
-                    .unique()
-                    .to_owned(),
-            )
+        crate::index(manager, "uq_question_key", Question::Table, [Question::VersionId, Question::Key], true)
             .await?;
 
         manager
@@ -264,30 +249,28 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("uq_enrollment_person_course")
-                    .table(Enrollment::Table)
-                    .col(Enrollment::PersonId)
-                    .col(Enrollment::CourseId)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
+        crate::index(
+            manager,
+            "uq_enrollment_person_course",
+            Enrollment::Table,
+            [Enrollment::PersonId, Enrollment::CourseId],
+            true,
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            Enrollment::Table.into_iden(),
-            Question::Table.into_iden(),
-            CourseModule::Table.into_iden(),
-            CourseVersion::Table.into_iden(),
-            Course::Table.into_iden(),
-        ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
-        }
-        Ok(())
+        crate::drop_tables(
+            manager,
+            vec![
+                Enrollment::Table.into_iden(),
+                Question::Table.into_iden(),
+                CourseModule::Table.into_iden(),
+                CourseVersion::Table.into_iden(),
+                Course::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

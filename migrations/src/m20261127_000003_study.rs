@@ -66,16 +66,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_study_session_person")
-                    .table(StudySession::Table)
-                    .col(StudySession::PersonId)
-                    .col(StudySession::StartedAt)
-                    .to_owned(),
-            )
-            .await?;
+        crate::index(
+            manager,
+            "idx_study_session_person",
+            StudySession::Table,
+            [StudySession::PersonId, StudySession::StartedAt],
+            false,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -96,28 +94,30 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for (name, cols) in [
-            ("idx_study_segment_person_module", [StudySegment::PersonId, StudySegment::ModuleId]),
-            ("idx_study_segment_person_day", [StudySegment::PersonId, StudySegment::Day]),
-        ] {
-            let mut index = Index::create();
-            index.name(name).table(StudySegment::Table);
-            for c in cols {
-                index.col(c);
-            }
-            manager.create_index(index.to_owned()).await?;
-        }
-        manager
-            .create_index(
-                Index::create()
-                    .name("uq_study_segment_session_from")
-                    .table(StudySegment::Table)
-                    .col(StudySegment::SessionId)
-                    .col(StudySegment::FromAt)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
+        crate::index(
+            manager,
+            "idx_study_segment_person_module",
+            StudySegment::Table,
+            [StudySegment::PersonId, StudySegment::ModuleId],
+            false,
+        )
+        .await?;
+        crate::index(
+            manager,
+            "idx_study_segment_person_day",
+            StudySegment::Table,
+            [StudySegment::PersonId, StudySegment::Day],
+            false,
+        )
+        .await?;
+        crate::index(
+            manager,
+            "uq_study_segment_session_from",
+            StudySegment::Table,
+            [StudySegment::SessionId, StudySegment::FromAt],
+            true,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -131,28 +131,26 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("uq_module_completion")
-                    .table(ModuleCompletion::Table)
-                    .col(ModuleCompletion::PersonId)
-                    .col(ModuleCompletion::ModuleId)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
+        crate::index(
+            manager,
+            "uq_module_completion",
+            ModuleCompletion::Table,
+            [ModuleCompletion::PersonId, ModuleCompletion::ModuleId],
+            true,
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            ModuleCompletion::Table.into_iden(),
-            StudySegment::Table.into_iden(),
-            StudySession::Table.into_iden(),
-        ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
-        }
-        Ok(())
+        crate::drop_tables(
+            manager,
+            vec![
+                ModuleCompletion::Table.into_iden(),
+                StudySegment::Table.into_iden(),
+                StudySession::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }

@@ -46,18 +46,22 @@ pub enum OneTimePasswordError {
 /// enough that a forgotten printout stops being a key.
 const ONE_TIME_PASSWORD_TTL: chrono::Duration = chrono::Duration::hours(72);
 
-/// Revokes every live token of a person; used whenever their password is replaced.
-async fn revoke_all_tokens<C: ConnectionTrait>(
+/// Revokes every live token of a person except `keep` (the token of a person changing their
+/// own password); used whenever a password is replaced.
+pub(crate) async fn revoke_tokens<C: ConnectionTrait>(
     db: &C,
     person_id: UserId,
     now: chrono::DateTime<chrono::Utc>,
+    keep: Option<&str>,
 ) -> Result<(), DbErr> {
-    auth_token::Entity::update_many()
+    let mut update = auth_token::Entity::update_many()
         .col_expr(auth_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(Some(now)))
         .filter(auth_token::Column::PersonId.eq(person_id.0))
-        .filter(auth_token::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
+        .filter(auth_token::Column::RevokedAt.is_null());
+    if let Some(hash) = keep {
+        update = update.filter(auth_token::Column::TokenHash.ne(hash));
+    }
+    update.exec(db).await?;
     Ok(())
 }
 
@@ -124,7 +128,7 @@ impl Accounts {
         am.must_change_password = Set(false);
         am.updated_at = Set(now);
         am.update(&txn).await?;
-        revoke_all_tokens(&txn, id, now).await?;
+        revoke_tokens(&txn, id, now, None).await?;
         audit::record(&txn, now, None, "password_set_on_host", Some(&id.to_string()), None, None).await?;
         txn.commit().await?;
         Ok(id)
@@ -150,7 +154,7 @@ impl Accounts {
         am.must_change_password = Set(true);
         am.updated_at = Set(now);
         am.update(&txn).await?;
-        revoke_all_tokens(&txn, id, now).await?;
+        revoke_tokens(&txn, id, now, None).await?;
         audit::record(&txn, now, Some(actor), "one_time_password_issued", Some(&id.to_string()), None, None)
             .await?;
         txn.commit().await?;

@@ -301,13 +301,7 @@ impl Accounts {
         am.must_change_password = Set(false);
         am.updated_at = Set(now);
         am.update(&txn).await?;
-        auth_token::Entity::update_many()
-            .col_expr(auth_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(Some(now)))
-            .filter(auth_token::Column::PersonId.eq(caller.id.0))
-            .filter(auth_token::Column::TokenHash.ne(caller.token_hash.clone()))
-            .filter(auth_token::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?;
+        crate::people::revoke_tokens(&txn, caller.id, now, Some(&caller.token_hash)).await?;
         audit::record(&txn, now, Some(caller.id), "password_changed", None, None, None).await?;
         txn.commit().await?;
         Ok(())

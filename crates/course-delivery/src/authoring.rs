@@ -90,6 +90,15 @@ pub enum DraftEdit {
     DeleteQuestion(String),
 }
 
+/// Whether a new order names every existing key exactly once.
+fn same_keys<'a>(order: &[String], existing: impl Iterator<Item = &'a str>) -> bool {
+    let mut wanted: Vec<&str> = order.iter().map(String::as_str).collect();
+    let mut have: Vec<&str> = existing.collect();
+    wanted.sort_unstable();
+    have.sort_unstable();
+    wanted == have
+}
+
 fn apply(spec: &mut VersionSpec, edit: DraftEdit) -> Result<(), AuthoringError> {
     match edit {
         DraftEdit::Meta(meta) => {
@@ -108,11 +117,7 @@ fn apply(spec: &mut VersionSpec, edit: DraftEdit) -> Result<(), AuthoringError> 
             }
         }
         DraftEdit::Reorder(keys) => {
-            let mut sorted_new = keys.clone();
-            sorted_new.sort();
-            let mut sorted_old: Vec<String> = spec.modules.iter().map(|m| m.key.clone()).collect();
-            sorted_old.sort();
-            if sorted_new != sorted_old {
+            if !same_keys(&keys, spec.modules.iter().map(|m| m.key.as_str())) {
                 return Err(AuthoringError::BadOrder);
             }
             for m in &mut spec.modules {
@@ -121,11 +126,7 @@ fn apply(spec: &mut VersionSpec, edit: DraftEdit) -> Result<(), AuthoringError> 
             }
         }
         DraftEdit::ReorderQuestions(keys) => {
-            let mut sorted_new = keys.clone();
-            sorted_new.sort();
-            let mut sorted_old: Vec<String> = spec.questions.iter().map(|q| q.key.clone()).collect();
-            sorted_old.sort();
-            if sorted_new != sorted_old {
+            if !same_keys(&keys, spec.questions.iter().map(|q| q.key.as_str())) {
                 return Err(AuthoringError::BadOrder);
             }
             spec.questions.sort_by_key(|q| keys.iter().position(|k| *k == q.key).unwrap_or(usize::MAX));

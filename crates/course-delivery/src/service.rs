@@ -62,8 +62,6 @@ pub enum CatalogError {
 pub enum AuthoringError {
     #[error("kursus tidak ditemukan")]
     CourseNotFound,
-    #[error("hanya pembuat kursus atau admin yang boleh mengubahnya")]
-    NotOwner,
     #[error("kursus dari berkas konten hanya diubah lewat berkasnya")]
     ContentManaged,
     #[error("kode kursus {0} sudah dipakai")]
@@ -72,8 +70,6 @@ pub enum AuthoringError {
     ModuleNotFound(String),
     #[error("pertanyaan {0} tidak ada di draf")]
     QuestionNotFound(String),
-    #[error("kunci {0} sudah dipakai di draf")]
-    DuplicateKey(String),
     #[error("urutan harus menyebut setiap modul (atau pertanyaan) draf tepat sekali")]
     BadOrder,
     #[error("tidak ada draf untuk diterbitkan")]

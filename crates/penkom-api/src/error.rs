@@ -241,12 +241,10 @@ impl From<course_delivery::AuthoringError> for ApiError {
         let message = e.to_string();
         match e {
             E::CourseNotFound => ApiError::new(StatusCode::NOT_FOUND, "course_not_found", message),
-            E::NotOwner => ApiError::new(StatusCode::FORBIDDEN, "not_course_owner", message),
             E::ContentManaged => ApiError::new(StatusCode::CONFLICT, "content_managed_course", message),
             E::CodeTaken(_) => ApiError::new(StatusCode::CONFLICT, "course_code_taken", message),
             E::ModuleNotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "module_not_found", message),
             E::QuestionNotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "question_not_found", message),
-            E::DuplicateKey(_) => ApiError::new(StatusCode::CONFLICT, "duplicate_key", message),
             E::BadOrder => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_module_order", message),
             E::NothingToPublish => ApiError::new(StatusCode::CONFLICT, "nothing_to_publish", message),
             E::Unpublishable { problems, shortfall_minutes } => {

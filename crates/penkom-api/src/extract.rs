@@ -90,12 +90,6 @@ impl From<QueryRejection> for ApiError {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
-impl ClientAddr {
-    pub fn as_string(&self) -> Option<String> {
-        self.0.map(|a| a.to_string())
-    }
-}
-
 impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = ApiError;
 

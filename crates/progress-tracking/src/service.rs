@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use live_store::{LiveStore, LiveStoreError};
 use penkom_core::{Clock, LocalZone, UserId};
 use penkom_storage::DatabaseConnection;
-use penkom_storage::entities::{module_completion, study_segment, study_session};
+use penkom_storage::entities::{course_module, module_completion, study_segment, study_session};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Set, sea_query::Expr,
@@ -87,6 +87,25 @@ pub struct Completion {
     pub completed_at: DateTime<Utc>,
 }
 
+impl BeatReport {
+    /// Totals in milliseconds as the client sees them: whole seconds, remaining rounded up.
+    fn of(session_ms: i64, module_ms: i64, min_engaged_ms: i64) -> Self {
+        let remaining = (min_engaged_ms - module_ms).max(0);
+        Self {
+            session_credited_seconds: secs(session_ms),
+            module_credited_seconds: secs(module_ms),
+            remaining_seconds: (remaining + 999) / 1000,
+            can_complete: remaining == 0,
+        }
+    }
+}
+
+impl From<module_completion::Model> for Completion {
+    fn from(c: module_completion::Model) -> Self {
+        Self { module_id: c.module_id, credited_seconds: c.credited_seconds, completed_at: c.completed_at }
+    }
+}
+
 /// Study tracking. Cheap to clone.
 #[derive(Clone)]
 pub struct Progress {
@@ -143,13 +162,22 @@ impl Progress {
     }
 
     fn report(&self, s: &StreamState) -> BeatReport {
-        let remaining = (s.min_engaged_ms - s.module_credited_ms()).max(0);
-        BeatReport {
-            session_credited_seconds: secs(s.session_credited_ms()),
-            module_credited_seconds: secs(s.module_credited_ms()),
-            remaining_seconds: (remaining + 999) / 1000,
-            can_complete: remaining == 0,
-        }
+        BeatReport::of(s.session_credited_ms(), s.module_credited_ms(), s.min_engaged_ms)
+    }
+
+    /// The minimum engaged time of a module, in milliseconds (0 for an unknown module).
+    async fn min_engaged_ms(&self, module_id: Uuid) -> Result<i64, DbErr> {
+        let m = course_module::Entity::find_by_id(module_id).one(&self.db).await?;
+        Ok(m.map_or(0, |m| i64::from(m.min_engaged_seconds) * 1000))
+    }
+
+    async fn completion_of(&self, person: UserId, module_id: Uuid) -> Result<Option<Completion>, DbErr> {
+        Ok(module_completion::Entity::find()
+            .filter(module_completion::Column::PersonId.eq(person.0))
+            .filter(module_completion::Column::ModuleId.eq(module_id))
+            .one(&self.db)
+            .await?
+            .map(Completion::from))
     }
 
     /// Credited milliseconds of the segments matching `filter`. Summed here rather than with
@@ -332,9 +360,7 @@ impl Progress {
         else {
             return Ok(None);
         };
-        let m =
-            penkom_storage::entities::course_module::Entity::find_by_id(s.module_id).one(&self.db).await?;
-        let min_engaged_ms = m.map_or(0, |m| i64::from(m.min_engaged_seconds) * 1000);
+        let min_engaged_ms = self.min_engaged_ms(s.module_id).await?;
         let today = self.day_of(now);
         // Never earn again what written evidence already covers, whatever a stale live store or
         // a slower clock says.
@@ -450,32 +476,14 @@ impl Progress {
         }
         let session = self.session_credit_in_db(session_id).await?;
         let module = self.module_credit_in_db(person, row.module_id).await?;
-        let m =
-            penkom_storage::entities::course_module::Entity::find_by_id(row.module_id).one(&self.db).await?;
-        let min = m.map_or(0, |m| i64::from(m.min_engaged_seconds) * 1000);
-        let remaining = (min - module).max(0);
-        Ok(BeatReport {
-            session_credited_seconds: secs(session),
-            module_credited_seconds: secs(module),
-            remaining_seconds: (remaining + 999) / 1000,
-            can_complete: remaining == 0,
-        })
+        Ok(BeatReport::of(session, module, self.min_engaged_ms(row.module_id).await?))
     }
 
     /// Marks `module` complete for `person` if the credited time reaches its minimum.
     /// Idempotent: completing again answers the same completion.
     pub async fn complete(&self, person: UserId, module: StudyModule) -> Result<Completion, StudyError> {
-        let existing = module_completion::Entity::find()
-            .filter(module_completion::Column::PersonId.eq(person.0))
-            .filter(module_completion::Column::ModuleId.eq(module.module_id))
-            .one(&self.db)
-            .await?;
-        if let Some(c) = existing {
-            return Ok(Completion {
-                module_id: c.module_id,
-                credited_seconds: c.credited_seconds,
-                completed_at: c.completed_at,
-            });
+        if let Some(c) = self.completion_of(person, module.module_id).await? {
+            return Ok(c);
         }
         // Make the live evidence durable first, so a completion always rests on written segments.
         let key = stream_key(person);
@@ -511,24 +519,10 @@ impl Progress {
             completed_at: Set(now),
         };
         match row.insert(&self.db).await {
-            Ok(c) => Ok(Completion {
-                module_id: c.module_id,
-                credited_seconds: c.credited_seconds,
-                completed_at: c.completed_at,
-            }),
+            Ok(c) => Ok(c.into()),
             // A concurrent completion won the unique index: answer with that one.
             Err(e) if penkom_storage::is_unique_violation(&e) => {
-                let c = module_completion::Entity::find()
-                    .filter(module_completion::Column::PersonId.eq(person.0))
-                    .filter(module_completion::Column::ModuleId.eq(module.module_id))
-                    .one(&self.db)
-                    .await?
-                    .ok_or(StudyError::Db(e))?;
-                Ok(Completion {
-                    module_id: c.module_id,
-                    credited_seconds: c.credited_seconds,
-                    completed_at: c.completed_at,
-                })
+                self.completion_of(person, module.module_id).await?.ok_or(StudyError::Db(e))
             }
             Err(e) => Err(e.into()),
         }
