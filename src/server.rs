@@ -136,7 +136,11 @@ impl Server {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        // Revocations made on other nodes reach this node's cache of callers through this task.
+        let follower = tokio::spawn(self.services.accounts.clone().follow_revocations());
+        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        follower.abort();
+        served?;
         self.services.db.close().await.ok();
         Ok(())
     }

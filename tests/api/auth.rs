@@ -3,7 +3,7 @@
 use chrono::Duration;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, error_code};
+use crate::support::{TestApp, TestEnv, error_code};
 
 #[tokio::test]
 async fn sign_in_by_nip_or_email_and_read_the_profile() {
@@ -101,6 +101,53 @@ async fn logout_revokes_only_that_token_and_tokens_expire() {
     assert_eq!(res.status(), 401);
     assert_eq!(error_code(res).await, "token_expired");
     app.stop().await;
+}
+
+/// Each node caches who a token belongs to; a sign-out or password change on one node must
+/// still reach the others promptly (through the live store's revocation journal).
+#[tokio::test]
+async fn revocations_reach_every_node() {
+    if std::env::var("PENKOM_TEST_REDIS_URL").map_or(true, |u| u.is_empty()) {
+        return; // Nodes share live state only through Redis; `.ci/run` sets it.
+    }
+    let env = TestEnv::new().await;
+    let second_env = env.second_node();
+    let a = TestApp::spawn_in(env).await;
+    let b = TestApp::spawn_in(second_env).await;
+    let (nip, pw) = a.person("199103172019031005", "budi@test.go.id", "learner", "PNS", "DINKES").await;
+    let first = a.token(&nip, &pw).await;
+    let second = a.token(&nip, &pw).await;
+    let third = a.token(&nip, &pw).await;
+    for t in [&first, &second, &third] {
+        assert_eq!(b.get("/api/v1/me", Some(t)).await.status(), 200, "node B knows (and caches) the token");
+    }
+    assert_eq!(a.post_json("/api/v1/auth/logout", Some(&first), &json!({})).await.status(), 204);
+    until_refused(&b, &first).await;
+    assert_eq!(b.get("/api/v1/me", Some(&second)).await.status(), 200, "only that token is revoked");
+
+    let res = a
+        .post_json(
+            "/api/v1/me/password",
+            Some(&second),
+            &json!({"current_password": pw, "new_password": "Baru-sekali-19031005"}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    until_refused(&b, &third).await;
+    assert_eq!(b.get("/api/v1/me", Some(&second)).await.status(), 200, "the changer stays signed in");
+    b.stop().await;
+    a.stop().await;
+}
+
+/// Waits (at most five seconds) until node `app` refuses `token`.
+async fn until_refused(app: &TestApp, token: &str) {
+    for _ in 0..50 {
+        if app.get("/api/v1/me", Some(token)).await.status() == 401 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("node still honours a revoked token after five seconds");
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 //! to status codes.
 
 pub mod audit;
+pub mod caller_cache;
 pub mod directory;
 pub mod import;
 pub mod password;

@@ -7,6 +7,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
 
+use crate::caller_cache::Target;
 use crate::signin::hash_off_thread;
 use crate::{Accounts, Password, PasswordError, audit};
 
@@ -131,6 +132,7 @@ impl Accounts {
         revoke_tokens(&txn, id, now, None).await?;
         audit::record(&txn, now, None, "password_set_on_host", Some(&id.to_string()), None, None).await?;
         txn.commit().await?;
+        self.forget_callers(Target::Person(id.0)).await;
         Ok(id)
     }
 
@@ -158,6 +160,7 @@ impl Accounts {
         audit::record(&txn, now, Some(actor), "one_time_password_issued", Some(&id.to_string()), None, None)
             .await?;
         txn.commit().await?;
+        self.forget_callers(Target::Person(id.0)).await;
         Ok(password)
     }
 }

@@ -9,6 +9,7 @@ use penkom_core::{Login, OpdId, Role, UserId};
 use penkom_storage::entities::{auth_token, person};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, Set};
 
+use crate::caller_cache::{Lookup, Target};
 use crate::profile::roles_of;
 use crate::{Accounts, Password, PasswordError, audit, password, token};
 
@@ -233,12 +234,19 @@ impl Accounts {
             return Err(AuthError::Invalid);
         }
         let token_hash = token::hash(raw);
+        // Stamped before the reads: see `caller_cache` on why this order keeps revocation safe.
+        let now = self.clock.now();
+        match self.cache.get(&token_hash, now) {
+            Lookup::Hit(caller) => return Ok(caller),
+            Lookup::Expired => return Err(AuthError::Expired),
+            Lookup::Miss => {}
+        }
         let row = auth_token::Entity::find_by_id(token_hash.clone())
             .one(&self.db)
             .await?
             .filter(|t| t.revoked_at.is_none())
             .ok_or(AuthError::Invalid)?;
-        if row.expires_at <= self.clock.now() {
+        if row.expires_at <= now {
             return Err(AuthError::Expired);
         }
         let person = person::Entity::find_by_id(row.person_id)
@@ -247,13 +255,15 @@ impl Accounts {
             .filter(|p| p.active)
             .ok_or(AuthError::Invalid)?;
         let id = UserId(person.id);
-        Ok(Caller {
+        let caller = Caller {
             id,
             roles: roles_of(&self.db, id).await?,
             opd_id: person.opd_id.map(OpdId),
             must_change_password: person.must_change_password,
             token_hash,
-        })
+        };
+        self.cache.put(caller.clone(), row.expires_at, now);
+        Ok(caller)
     }
 
     /// Revokes the token the caller signed in with. Other sessions stay signed in.
@@ -263,6 +273,7 @@ impl Accounts {
             am.revoked_at = Set(Some(self.clock.now()));
             am.update(&self.db).await?;
         }
+        self.forget_callers(Target::Token(caller.token_hash.clone())).await;
         Ok(())
     }
 
@@ -304,6 +315,8 @@ impl Accounts {
         crate::people::revoke_tokens(&txn, caller.id, now, Some(&caller.token_hash)).await?;
         audit::record(&txn, now, Some(caller.id), "password_changed", None, None, None).await?;
         txn.commit().await?;
+        // Also this caller's own token: it no longer needs a password change.
+        self.forget_callers(Target::Person(caller.id.0)).await;
         Ok(())
     }
 }

@@ -12,12 +12,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 
+mod client;
 mod reference;
 
 /// Sizes of one run; small enough to finish in a few minutes on 2 cores.
@@ -59,65 +59,6 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     f64::from(sorted[i]) / 1000.0
-}
-
-/// Sends POSTs to `urls[i]` (with `tokens[i]`) from `connections` workers for `seconds`, each
-/// worker cycling through its share of the targets.
-async fn drive(
-    urls: Arc<Vec<String>>,
-    tokens: Arc<Vec<String>>,
-    body: &'static str,
-    connections: usize,
-    seconds: u64,
-) -> Outcome {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build().unwrap_or_default();
-    let (ok, refused, failed) =
-        (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut workers = Vec::new();
-    for w in 0..connections {
-        let (client, urls, tokens) = (client.clone(), urls.clone(), tokens.clone());
-        let (ok, refused, failed) = (ok.clone(), refused.clone(), failed.clone());
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mine: Vec<usize> = (w..urls.len()).step_by(connections).collect();
-            let mut i = 0usize;
-            while Instant::now() < deadline && !mine.is_empty() {
-                let t = mine[i % mine.len()];
-                i += 1;
-                let started = Instant::now();
-                let res = client
-                    .post(&urls[t])
-                    .bearer_auth(&tokens[t])
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await;
-                latencies.push(started.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
-                match res.map(|r| r.status().as_u16()) {
-                    Ok(200) => ok.fetch_add(1, Ordering::Relaxed),
-                    Ok(429) => refused.fetch_add(1, Ordering::Relaxed),
-                    _ => failed.fetch_add(1, Ordering::Relaxed),
-                };
-            }
-            latencies
-        }));
-    }
-    let started = Instant::now();
-    let mut all = Vec::new();
-    for w in workers {
-        all.extend(w.await.unwrap_or_default());
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    all.sort_unstable();
-    Outcome {
-        ok: ok.load(Ordering::Relaxed),
-        refused: refused.load(Ordering::Relaxed),
-        failed: failed.load(Ordering::Relaxed),
-        seconds,
-        p50_ms: percentile(&all, 0.50),
-        p99_ms: percentile(&all, 0.99),
-    }
 }
 
 fn rss_mb(pid: u32) -> f64 {
@@ -244,6 +185,15 @@ fn penkom_binary() -> PathBuf {
 struct Server {
     child: Child,
     base: String,
+    addr: std::net::SocketAddr,
+}
+
+fn server(child: Child, port: u16) -> Server {
+    Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+    }
 }
 
 impl Drop for Server {
@@ -269,7 +219,7 @@ async fn run_penkom(dir: &Path, redis: Option<&str>) -> anyhow::Result<Server> {
             .env("PENKOM_REDIS_PREFIX", format!("bench:{}:", uuid::Uuid::new_v4().simple()));
     }
     let child = cmd.spawn().context("starting target/release/penkom (run `make bench`, which builds it)")?;
-    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    let server = server(child, port);
     wait_ready(&server.base).await?;
     Ok(server)
 }
@@ -309,18 +259,22 @@ async fn bench_penkom(label: &str, plan: &Plan, redis: Option<&str>) -> anyhow::
         bail!("[{label}] only {started} of {} sessions started", tokens.len());
     }
     let sessions_rss = rss_mb(pid);
-    let urls: Vec<String> = session_urls
+    let requests: Vec<Vec<u8>> = session_urls
         .into_iter()
-        .map(|s| format!("{}/api/v1/sessions/{}/heartbeat", server.base, s.unwrap_or_default()))
+        .zip(tokens.iter())
+        .map(|(s, token)| {
+            client::post(&format!("/api/v1/sessions/{}/heartbeat", s.unwrap_or_default()), token, BEAT)
+        })
         .collect();
     // The first beats of every session come 'too soon' after its start; wait out the gap.
     tokio::time::sleep(Duration::from_secs(6)).await;
     eprintln!("[{label}] {} connections for {} s…", plan.connections, plan.seconds);
-    let outcome =
-        drive(Arc::new(urls), tokens, r#"{"visible":true,"active":true}"#, plan.connections, plan.seconds)
-            .await;
+    let outcome = client::drive(server.addr, Arc::new(requests), plan.connections, plan.seconds).await;
     Ok((outcome, idle_rss, sessions_rss))
 }
+
+/// The body of every heartbeat.
+const BEAT: &str = r#"{"visible":true,"active":true}"#;
 
 fn row(label: &str, o: &Outcome) {
     println!(
@@ -333,12 +287,18 @@ fn row(label: &str, o: &Outcome) {
     );
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("reference") {
-        return reference::serve(&args[2..]).await;
+        // The reference server gets the same multi-threaded runtime Penkom's server has.
+        return tokio::runtime::Runtime::new()?.block_on(reference::serve(&args[2..]));
     }
+    // The load generator itself runs on one thread, so that it can never take both cores from
+    // the server it measures.
+    tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(measure())
+}
+
+async fn measure() -> anyhow::Result<()> {
     let plan = plan();
     let redis = std::env::var("PENKOM_TEST_REDIS_URL").ok().filter(|u| !u.is_empty()).or_else(|| {
         let url = "redis://127.0.0.1:6379".to_string();

@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::post;
 
-use crate::{Outcome, Plan, Server, drive, free_port, wait_ready};
+use crate::{BEAT, Outcome, Plan, client, free_port, server, wait_ready};
 
 const CAS: &str = r"
 local cur = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
@@ -65,18 +65,11 @@ pub async fn bench(label: &str, redis: Option<&str>, plan: &Plan) -> anyhow::Res
     if let Some(url) = redis {
         cmd.arg(url);
     }
-    let server = Server { child: cmd.spawn()?, base: format!("http://127.0.0.1:{port}") };
+    let server = server(cmd.spawn()?, port);
     wait_ready(&server.base).await?;
     eprintln!("[reference {label}] {} connections for {} s…", plan.connections, plan.seconds);
-    let urls: Vec<String> = (0..plan.learners).map(|n| format!("{}/beat/{n}", server.base)).collect();
-    let tokens = vec![String::from("x"); urls.len()];
+    let requests: Vec<Vec<u8>> =
+        (0..plan.learners).map(|n| client::post(&format!("/beat/{n}"), "x", BEAT)).collect();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    Ok(drive(
-        Arc::new(urls),
-        Arc::new(tokens),
-        r#"{"visible":true,"active":true}"#,
-        plan.connections,
-        plan.seconds,
-    )
-    .await)
+    Ok(client::drive(server.addr, Arc::new(requests), plan.connections, plan.seconds).await)
 }

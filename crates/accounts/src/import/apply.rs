@@ -177,6 +177,9 @@ impl Accounts {
         }
         audit::record(&txn, now, actor, "people_import", None, Some(serde_json::json!(report)), None).await?;
         txn.commit().await?;
+        // Roles and work units may have changed for anyone in the file: every node reads its
+        // callers afresh. Imports are rare, so a cache refill costs little.
+        self.forget_callers(crate::caller_cache::Target::All).await;
         Ok(report)
     }
 
