@@ -11,7 +11,7 @@ use migrations::{Migrator, MigratorTrait};
 use penkom_api::{ApiConfig, AppState};
 use penkom_core::{Clock, ManualClock};
 use penkom_storage::DatabaseConnection;
-use progress_tracking::{CreditPolicy, Progress};
+use progress_tracking::{CreditPolicy, Progress, Quizzes};
 use tokio::net::TcpListener;
 
 use crate::settings::{ServeSettings, Settings, redact_url};
@@ -105,6 +105,8 @@ impl Server {
             accounts: services.accounts.clone(),
             courses: services.courses.clone(),
             progress: services.progress.clone(),
+            // Everything completed while an administrator can move the clock is test data.
+            quizzes: Quizzes::new(services.db.clone(), services.clock.clone(), simulated.is_some()),
             simulated_clock: simulated,
             config: Arc::new(ApiConfig {
                 trust_forwarded_for: serve.trust_forwarded_for,

@@ -10,6 +10,7 @@ use sea_orm_migration::prelude::*;
 mod m20261127_000001_accounts;
 mod m20261127_000002_courses;
 mod m20261127_000003_study;
+mod m20261201_000004_assessment;
 
 /// The ordered list of every migration Penkom has.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_accounts::Migration),
             Box::new(m20261127_000002_courses::Migration),
             Box::new(m20261127_000003_study::Migration),
+            Box::new(m20261201_000004_assessment::Migration),
         ]
     }
 }

@@ -15,5 +15,6 @@ mod errors;
 mod health;
 mod import;
 mod migrations;
+mod post_test;
 mod route_access;
 mod study;

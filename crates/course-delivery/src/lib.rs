@@ -23,6 +23,7 @@ pub use catalog::{
 };
 pub use content_sync::ContentReport;
 pub use model::{
-    CourseCode, CourseMeta, ModuleSpec, PostTest, QuestionKind, QuestionSpec, Scoring, VersionSpec,
+    AnswerOption, CourseCode, CourseMeta, ModuleSpec, PostTest, QuestionKind, QuestionSpec, Scoring,
+    VersionSpec,
 };
 pub use service::{AuthoringError, CatalogError, ContentImportError, Courses};

@@ -267,6 +267,41 @@ impl From<course_delivery::AuthoringError> for ApiError {
     }
 }
 
+impl From<progress_tracking::QuizError> for ApiError {
+    fn from(e: progress_tracking::QuizError) -> Self {
+        use progress_tracking::QuizError as E;
+        let message = e.to_string();
+        match e {
+            E::CourseNotFound => ApiError::new(StatusCode::NOT_FOUND, "course_not_found", message),
+            E::NotEnrolled => ApiError::new(StatusCode::FORBIDDEN, "not_enrolled", message),
+            E::ModulesIncomplete { missing } => {
+                let missing: Vec<serde_json::Value> = missing
+                    .iter()
+                    .map(|m| serde_json::json!({ "module_id": m.module_id, "title": m.title }))
+                    .collect();
+                ApiError::new(StatusCode::CONFLICT, "modules_incomplete", message)
+                    .with_details(serde_json::json!({ "missing_modules": missing }))
+            }
+            E::AlreadyCompleted => ApiError::new(StatusCode::CONFLICT, "course_already_completed", message),
+            E::AttemptLimitReached { limit } => {
+                ApiError::new(StatusCode::CONFLICT, "attempt_limit_reached", message)
+                    .with_details(serde_json::json!({ "limit": limit }))
+            }
+            E::MustWait { retry_after } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(StatusCode::CONFLICT, "attempt_wait", message)
+                    .with_details(serde_json::json!({ "retry_after_seconds": retry_after.as_secs() }))
+            },
+            E::NoQuestions => ApiError::new(StatusCode::CONFLICT, "no_questions", message),
+            E::AttemptNotFound => ApiError::new(StatusCode::NOT_FOUND, "attempt_not_found", message),
+            E::AttemptClosed => ApiError::new(StatusCode::CONFLICT, "attempt_closed", message),
+            E::AttemptSubmitted => ApiError::new(StatusCode::CONFLICT, "attempt_submitted", message),
+            E::InvalidAnswer(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_answer", message),
+            E::Db(inner) => inner.into(),
+        }
+    }
+}
+
 impl From<progress_tracking::StudyError> for ApiError {
     fn from(e: progress_tracking::StudyError) -> Self {
         use progress_tracking::StudyError as E;

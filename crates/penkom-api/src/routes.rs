@@ -15,7 +15,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::access::{Access, enforce};
 use crate::error::ApiError;
-use crate::handlers::{admin_users, auth, authoring, catalog, health, me, study};
+use crate::handlers::{admin_users, auth, authoring, catalog, completions, health, me, quiz, reports, study};
 use crate::state::AppState;
 
 /// One endpoint's declaration, as the route-walking test and the OpenAPI document read it.
@@ -97,6 +97,18 @@ impl RouteTable {
                 "/api/v1/people/{person_id}/modules/{id}/progress",
                 Access::Roles(&[Role::Verifier, Role::Admin]),
                 get(study::person_progress),
+            )
+            .add(Method::POST, "/api/v1/courses/{id}/attempts", LEARNER, post(quiz::start))
+            .add(Method::GET, "/api/v1/attempts/{id}", LEARNER, get(quiz::detail))
+            .add(Method::PUT, "/api/v1/attempts/{id}/answers", LEARNER, put(quiz::save))
+            .add(Method::POST, "/api/v1/attempts/{id}/submit", LEARNER, post(quiz::submit))
+            .add(Method::GET, "/api/v1/me/completions", LEARNER, get(completions::mine))
+            .add(Method::GET, "/api/v1/me/courses/{id}/progress", LEARNER, get(completions::course_progress))
+            .add(
+                Method::GET,
+                "/api/v1/reports/anomalies",
+                Access::Roles(&[Role::Verifier, Role::Admin]),
+                get(reports::anomalies),
             )
             .add(
                 Method::POST,

@@ -43,6 +43,7 @@ pub struct AppState {
     pub accounts: Accounts,
     pub courses: course_delivery::Courses,
     pub progress: progress_tracking::Progress,
+    pub quizzes: progress_tracking::Quizzes,
     /// Present only under `penkom serve --simulated-clock`: the clock an administrator advances.
     pub simulated_clock: Option<penkom_core::ManualClock>,
     pub config: Arc<ApiConfig>,

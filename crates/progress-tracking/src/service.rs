@@ -157,7 +157,7 @@ impl Progress {
         &self.policy
     }
 
-    fn day_of(&self, t: DateTime<Utc>) -> String {
+    pub(crate) fn day_of(&self, t: DateTime<Utc>) -> String {
         self.zone.to_local(t).format("%Y-%m-%d").to_string()
     }
 

@@ -3,6 +3,7 @@
 pub mod audit_event;
 pub mod auth_token;
 pub mod course;
+pub mod course_completion;
 pub mod course_module;
 pub mod course_version;
 pub mod enrollment;
@@ -11,5 +12,6 @@ pub mod opd;
 pub mod person;
 pub mod person_role;
 pub mod question;
+pub mod quiz_attempt;
 pub mod study_segment;
 pub mod study_session;
