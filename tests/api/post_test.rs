@@ -181,6 +181,12 @@ async fn a_learner_studies_fails_once_passes_and_completes_exactly_once() {
     assert!(failed["completion"].is_null());
     let (_, resubmitted) = submit(&app, &c.learner, &first_id).await;
     assert_eq!(resubmitted, failed, "submitting twice answers the same result");
+    // With attempts left, the review shows credit but not the key: questions repeat.
+    let early = app.get_ok(&format!("/api/v1/attempts/{first_id}"), &c.learner).await;
+    assert_eq!(early["result"]["score"], 0);
+    let early_review = early["review"].as_array().unwrap();
+    assert_eq!(early_review.len(), 3);
+    assert!(early_review.iter().all(|r| r["correct"] == json!([]) && r["explanation"].is_null()), "{early}");
 
     // Second attempt: answered right, saved in two parts as a flaky connection would.
     let (status, second, text) = start_attempt(&app, &c).await;
@@ -323,6 +329,10 @@ async fn the_wait_between_attempts_and_the_attempt_limit_hold() {
     assert_eq!(status, 201);
     let (_, result) = submit(&app, &c.learner, second["attempt_id"].as_str().unwrap()).await;
     assert_eq!(result["attempts_left"], 0);
+    let (_, first_again) = submit(&app, &c.learner, first["attempt_id"].as_str().unwrap()).await;
+    assert_eq!(first_again["attempts_left"], 1, "an earlier attempt answers as it did");
+    let progress = app.get_ok(&format!("/api/v1/me/courses/{}/progress", c.id), &c.learner).await;
+    assert!(progress["post_test"]["next_attempt_at"].is_null(), "no attempt left, nothing to wait for");
     app.clock.advance(Duration::hours(1));
     let (status, body, _) = start_attempt(&app, &c).await;
     assert_eq!((status, body["error"]["code"].as_str().unwrap()), (409, "attempt_limit_reached"));
@@ -359,14 +369,18 @@ async fn answers_are_checked_and_a_late_attempt_is_graded_as_saved() {
     let res = app.put_json(&path, &c.learner, &json!({"answers": {qid: ["A"]}})).await;
     assert_eq!(res.status(), 409);
     assert_eq!(error_code(res).await, "attempt_closed");
+    // Read after the deadline, the abandoned attempt shows its grade on what was saved.
+    let read = app.get_ok(&format!("/api/v1/attempts/{id}"), &c.learner).await;
+    assert_eq!(
+        (read["result"]["score"].as_u64(), read["result"]["passed"].as_bool()),
+        (Some(25), Some(false))
+    );
     let (status, graded) = submit(&app, &c.learner, id).await;
     assert_eq!(status, 200);
     assert_eq!((graded["score"].as_u64(), graded["passed"].as_bool()), (Some(25), Some(false)));
     let res = app.put_json(&path, &c.learner, &json!({"answers": {qid: ["A"]}})).await;
     assert_eq!(error_code(res).await, "attempt_submitted");
     // Someone else's attempt does not exist for them.
-    let other = app.token("199103172019031005", "Rahasia-19031005").await;
-    assert_eq!(app.get(&format!("/api/v1/attempts/{id}"), Some(&other)).await.status(), 200);
     let (nip, pw) = app.person("199505052020121006", "lain@test.go.id", "learner", "PNS", "DINKES").await;
     let stranger = app.token(&nip, &pw).await;
     let res = app.get(&format!("/api/v1/attempts/{id}"), Some(&stranger)).await;

@@ -287,16 +287,26 @@ impl From<progress_tracking::QuizError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "attempt_limit_reached", message)
                     .with_details(serde_json::json!({ "limit": limit }))
             }
-            E::MustWait { retry_after } => ApiError {
-                retry_after: Some(retry_after),
-                ..ApiError::new(StatusCode::CONFLICT, "attempt_wait", message)
-                    .with_details(serde_json::json!({ "retry_after_seconds": retry_after.as_secs() }))
-            },
+            E::MustWait { retry_after } => {
+                // Rounded up, as the Retry-After header is: waiting that long must be enough.
+                let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                ApiError {
+                    retry_after: Some(retry_after),
+                    ..ApiError::new(StatusCode::CONFLICT, "attempt_wait", message)
+                        .with_details(serde_json::json!({ "retry_after_seconds": secs }))
+                }
+            }
             E::NoQuestions => ApiError::new(StatusCode::CONFLICT, "no_questions", message),
             E::AttemptNotFound => ApiError::new(StatusCode::NOT_FOUND, "attempt_not_found", message),
             E::AttemptClosed => ApiError::new(StatusCode::CONFLICT, "attempt_closed", message),
             E::AttemptSubmitted => ApiError::new(StatusCode::CONFLICT, "attempt_submitted", message),
             E::InvalidAnswer(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_answer", message),
+            // Only reachable if the per-learner lock were bypassed; the unique index held.
+            E::Db(inner) if penkom_storage::is_unique_violation(&inner) => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "permintaan lain untuk post-test ini sedang diproses; silakan ulangi",
+            ),
             E::Db(inner) => inner.into(),
         }
     }

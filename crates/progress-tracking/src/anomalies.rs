@@ -101,21 +101,25 @@ impl Progress {
             .filter(quiz_attempt::Column::SubmittedAt.gte(since))
             .all(&self.db)
             .await?;
+        // Reading time per question, loaded once per version rather than once per question.
         let mut words_of: HashMap<Uuid, u64> = HashMap::new();
+        let mut versions_loaded: Vec<Uuid> = Vec::new();
         for a in passed {
-            let layout: Vec<Shown> = serde_json::from_str(&a.layout).unwrap_or_default();
-            let mut total = 0;
-            for s in &layout {
-                if !words_of.contains_key(&s.question_id)
-                    && let Some(q) = question::Entity::find_by_id(s.question_id).one(&self.db).await?
+            if !versions_loaded.contains(&a.version_id) {
+                for q in question::Entity::find()
+                    .filter(question::Column::VersionId.eq(a.version_id))
+                    .all(&self.db)
+                    .await?
                 {
                     let options: Vec<course_delivery::AnswerOption> =
                         serde_json::from_str(&q.options).unwrap_or_default();
-                    let w = words(&q.text) + options.iter().map(|o| words(&o.text)).sum::<u64>();
-                    words_of.insert(q.id, w);
+                    words_of
+                        .insert(q.id, words(&q.text) + options.iter().map(|o| words(&o.text)).sum::<u64>());
                 }
-                total += words_of.get(&s.question_id).copied().unwrap_or(0);
+                versions_loaded.push(a.version_id);
             }
+            let layout: Vec<Shown> = serde_json::from_str(&a.layout).unwrap_or_default();
+            let total: u64 = layout.iter().map(|s| words_of.get(&s.question_id).copied().unwrap_or(0)).sum();
             let reading = reading_seconds(total);
             let taken = a.submitted_at.map_or(0, |s| (s - a.started_at).num_seconds());
             if too_fast(taken, reading) {

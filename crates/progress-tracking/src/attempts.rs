@@ -167,8 +167,9 @@ fn answers_of(a: &quiz_attempt::Model) -> Answers {
     serde_json::from_str(&a.answers).unwrap_or_default()
 }
 
-/// The lock key of a learner's post-test writes (a namespace bit keeps it apart from other
-/// advisory locks named by ids).
+/// The lock key of a learner's post-test writes. It may collide with another advisory lock
+/// named by an id (a course's edit lock folds ids the same way); a collision only makes one
+/// request wait for an unrelated one, never lets two writers in.
 fn lock_key(person: UserId) -> i64 {
     let id = person.0.as_u128();
     ((id as i64) ^ ((id >> 64) as i64)) ^ 0x5155_495a
@@ -253,7 +254,7 @@ impl Quizzes {
         if let Some(open) = attempts.iter().find(|a| a.submitted_at.is_none()).cloned() {
             if now <= open.deadline + GRACE {
                 txn.commit().await?;
-                return Ok((self.view(open, &version, &bank), false));
+                return Ok((self.view(open, &version, &bank, false), false));
             }
             // The open attempt ran out of time: grade it as saved before anything else.
             let (graded, _) = self.grade_in(&txn, open, &version, &bank, now).await?;
@@ -302,7 +303,7 @@ impl Quizzes {
         .insert(&txn)
         .await?;
         txn.commit().await?;
-        Ok((self.view(row, &version, &bank), true))
+        Ok((self.view(row, &version, &bank, false), true))
     }
 
     pub(crate) async fn attempts_of<C: ConnectionTrait>(
@@ -340,8 +341,52 @@ impl Quizzes {
     /// One of the caller's attempts, with the review if it is graded and the course allows it.
     pub async fn attempt(&self, person: UserId, attempt_id: Uuid) -> Result<AttemptView, QuizError> {
         let (a, v) = self.own_attempt(&self.db, person, attempt_id).await?;
+        self.close_expired(person, &v).await?;
+        let (a, v) = if a.submitted_at.is_none() {
+            self.own_attempt(&self.db, person, attempt_id).await?
+        } else {
+            (a, v)
+        };
         let bank = bank(&self.db, v.id).await?;
-        Ok(self.view(a, &v, &bank))
+        let keys_allowed = self.is_final(&self.db, person, &v).await?;
+        Ok(self.view(a, &v, &bank, keys_allowed))
+    }
+
+    /// Whether `person` is done with the post-test of `v`: passed, or out of attempts.
+    async fn is_final<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        person: UserId,
+        v: &course_version::Model,
+    ) -> Result<bool, DbErr> {
+        let attempts = self.attempts_of(db, person, v.id).await?;
+        let graded = attempts.iter().filter(|a| a.submitted_at.is_some()).count();
+        Ok(attempts.iter().any(|a| a.passed == Some(true))
+            || (graded >= usize::try_from(v.attempt_limit).unwrap_or(0) && graded == attempts.len()))
+    }
+
+    /// Grades an attempt of `person` on `v` left open past its deadline and grace, so that what
+    /// the learner reads (the attempt, their progress) shows its result and any completion it
+    /// earned, not an attempt that looks open forever.
+    pub(crate) async fn close_expired(
+        &self,
+        person: UserId,
+        v: &course_version::Model,
+    ) -> Result<(), QuizError> {
+        let now = self.clock.now();
+        let expired = |a: &quiz_attempt::Model| a.submitted_at.is_none() && now > a.deadline + GRACE;
+        if !self.attempts_of(&self.db, person, v.id).await?.iter().any(expired) {
+            return Ok(());
+        }
+        let txn = penkom_storage::begin_write(&self.db).await?;
+        penkom_storage::serialize_on(&txn, lock_key(person)).await?;
+        // Read again under the lock: a concurrent request may have graded it meanwhile.
+        if let Some(open) = self.attempts_of(&txn, person, v.id).await?.into_iter().find(|a| expired(a)) {
+            let bank = bank(&txn, v.id).await?;
+            self.grade_in(&txn, open, v, &bank, now).await?;
+        }
+        txn.commit().await?;
+        Ok(())
     }
 
     /// Saves `answers` (merged into what is saved: each question named is replaced, an empty
@@ -377,7 +422,7 @@ impl Quizzes {
         am.saved_at = Set(Some(now));
         let a = am.update(&txn).await?;
         txn.commit().await?;
-        Ok(self.view(a, &v, &bank))
+        Ok(self.view(a, &v, &bank, false))
     }
 
     /// Submits an attempt: grades it on the server (once; a second submit answers the same
@@ -394,10 +439,10 @@ impl Quizzes {
         } else {
             self.grade_in(&txn, a, &v, &bank, now).await?
         };
-        let used =
-            self.attempts_of(&txn, person, v.id).await?.iter().filter(|a| a.submitted_at.is_some()).count();
         txn.commit().await?;
-        let result = result_of(&graded, &v, used as u32).ok_or(QuizError::AttemptNotFound)?;
+        // Attempts left as of this attempt, so that submitting it again answers the same.
+        let number = u32::try_from(graded.number).unwrap_or(0);
+        let result = result_of(&graded, &v, number).ok_or(QuizError::AttemptNotFound)?;
         Ok(Submission { result, completion })
     }
 
@@ -416,23 +461,32 @@ impl Quizzes {
         let person = UserId(a.person_id);
         // An attempt graded late (after deadline and grace) is stamped at its closing time, so
         // its duration shows what the learner had, not when the server noticed.
-        let closes = a.deadline + GRACE;
+        let stamp = now.min(a.deadline + GRACE);
         let mut am: quiz_attempt::ActiveModel = a.into();
-        am.submitted_at = Set(Some(now.min(closes)));
+        am.submitted_at = Set(Some(stamp));
         am.score = Set(Some(i32::from(grade.score)));
         am.passed = Set(Some(grade.passed));
         am.grading =
             Set(Some(serde_json::to_string(&Graded { questions: grade.questions }).unwrap_or_default()));
         let graded = am.update(txn).await?;
         let completion = if grade.passed {
-            Some(completion::record(txn, person, v, &graded, now, self.test_data).await?)
+            Some(completion::record(txn, person, v, &graded, stamp, self.test_data).await?)
         } else {
             None
         };
         Ok((graded, completion))
     }
 
-    fn view(&self, a: quiz_attempt::Model, v: &course_version::Model, bank: &Bank) -> AttemptView {
+    /// The learner's view of `a`. `keys_allowed` says whether right options and explanations may
+    /// be shown: only once the learner has passed or has no attempt left, since questions repeat
+    /// across attempts and a review would otherwise hand over the key to the next one.
+    fn view(
+        &self,
+        a: quiz_attempt::Model,
+        v: &course_version::Model,
+        bank: &Bank,
+        keys_allowed: bool,
+    ) -> AttemptView {
         let layout = layout_of(&a);
         let answers = answers_of(&a);
         let questions = layout
@@ -475,21 +529,28 @@ impl Quizzes {
                     ReviewItem {
                         question_id: s.question_id,
                         chosen: answers.get(&s.question_id).cloned().unwrap_or_default(),
-                        correct: s
-                            .options
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, id)| {
-                                key.is_some_and(|k| k.options.iter().any(|o| o.id == **id && o.correct))
-                            })
-                            .map(|(i, _)| quiz::label(i))
-                            .collect(),
+                        correct: if !keys_allowed {
+                            Vec::new()
+                        } else {
+                            s.options
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, id)| {
+                                    key.is_some_and(|k| k.options.iter().any(|o| o.id == **id && o.correct))
+                                })
+                                .map(|(i, _)| quiz::label(i))
+                                .collect()
+                        },
                         credit_millionths: graded
                             .questions
                             .iter()
                             .find(|g| g.question_id == s.question_id)
                             .map_or(0, |g| g.credit_millionths),
-                        explanation: bank.questions.get(&s.question_id).and_then(|q| q.explanation.clone()),
+                        explanation: bank
+                            .questions
+                            .get(&s.question_id)
+                            .and_then(|q| q.explanation.clone())
+                            .filter(|_| keys_allowed),
                     }
                 })
                 .collect()

@@ -72,6 +72,7 @@ impl Quizzes {
             .filter(module_completion::Column::VersionId.eq(v.id))
             .all(&self.db)
             .await?;
+        self.close_expired(person, &v).await?;
         let credit = credit_by_module(self, person, modules.iter().map(|m| m.id).collect()).await?;
         let modules: Vec<ModuleProgress> = modules
             .into_iter()
@@ -89,18 +90,21 @@ impl Quizzes {
         let graded: Vec<_> = attempts.iter().filter(|a| a.submitted_at.is_some()).collect();
         let now = self.clock.now();
         let limit = u32::try_from(v.attempt_limit).unwrap_or(0);
+        let passed = graded.iter().any(|a| a.passed == Some(true));
+        // Attempts not yet started: an open attempt counts as used.
+        let attempts_left = limit.saturating_sub(attempts.len() as u32);
         let next_attempt_at = graded
             .iter()
             .filter_map(|a| a.submitted_at)
             .max()
             .map(|t| t + chrono::Duration::minutes(i64::from(v.wait_minutes)))
-            .filter(|t| *t > now);
+            .filter(|t| *t > now && !passed && attempts_left > 0);
         let post_test = PostTestStatus {
             unlocked: required.iter().all(|m| m.completed_at.is_some()),
             attempts_used: graded.len() as u32,
-            attempts_left: limit.saturating_sub(graded.len() as u32),
+            attempts_left,
             best_score: graded.iter().filter_map(|a| a.score).max().map(|s| u8::try_from(s).unwrap_or(0)),
-            passed: graded.iter().any(|a| a.passed == Some(true)),
+            passed,
             pass_mark: u32::try_from(v.pass_mark).unwrap_or(100),
             open_attempt_id: attempts
                 .iter()

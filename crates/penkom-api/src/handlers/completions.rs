@@ -65,6 +65,7 @@ pub struct PostTestStatusView {
     /// Every required module is complete.
     pub unlocked: bool,
     pub attempts_used: u32,
+    /// Attempts not yet started (an open attempt counts as used).
     pub attempts_left: u32,
     pub best_score: Option<u8>,
     pub passed: bool,
@@ -127,7 +128,8 @@ impl From<CourseProgress> for CourseProgressView {
 /// The caller's progress in one course: modules, minutes, post-test status, completion.
 #[utoipa::path(get, path = "/api/v1/me/courses/{id}/progress", tag = "post-test", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Course id")),
-    responses((status = 200, body = CourseProgressView), (status = 403, description = "`not_enrolled`", body = ErrorBody)))]
+    responses((status = 200, body = CourseProgressView), (status = 403, description = "`not_enrolled`", body = ErrorBody),
+        (status = 404, description = "`course_not_found`", body = ErrorBody)))]
 pub async fn course_progress(
     State(state): State<AppState>,
     Authed(caller): Authed,

@@ -60,7 +60,7 @@ impl From<AttemptResult> for ResultView {
 pub struct ReviewView {
     pub question_id: uuid::Uuid,
     pub chosen: Vec<String>,
-    /// Labels of the right options.
+    /// Labels of the right options; empty until the learner has passed or has no attempt left.
     pub correct: Vec<String>,
     /// Credit for the question, 0–1 (partial credit can give fractions).
     pub credit: f64,
@@ -73,8 +73,8 @@ pub struct AttemptDetail {
     pub course_id: uuid::Uuid,
     pub number: u32,
     pub started_at: DateTime<Utc>,
-    /// Answers are saved until the deadline (plus a short grace); then the attempt is graded as
-    /// saved.
+    /// Answers are saved until the deadline (plus a one-minute grace); after that the attempt is
+    /// graded as saved at the next read, start or submit.
     pub deadline: DateTime<Utc>,
     pub questions: Vec<QuestionItem>,
     /// Saved answers: question id → labels.
@@ -131,6 +131,7 @@ impl From<AttemptView> for AttemptDetail {
     params(("id" = uuid::Uuid, Path, description = "Course id")),
     responses((status = 201, body = AttemptDetail), (status = 200, description = "The open attempt", body = AttemptDetail),
         (status = 403, description = "`not_enrolled`", body = ErrorBody),
+        (status = 404, description = "`course_not_found`", body = ErrorBody),
         (status = 409, description = "`modules_incomplete`, `course_already_completed`, `attempt_limit_reached`, `attempt_wait` (Retry-After), `no_questions`", body = ErrorBody)))]
 pub async fn start(
     State(state): State<AppState>,
@@ -142,7 +143,10 @@ pub async fn start(
     Ok((status, Json(attempt.into())))
 }
 
-/// One of the caller's attempts, with the review once graded (if the course allows it).
+/// One of the caller's attempts. An attempt left open past its deadline and grace is graded as
+/// saved when read. Once graded (and if the course allows review) it carries a review: chosen
+/// labels and credit per question, and, once the learner has passed or has no attempt left,
+/// the right labels and explanations.
 #[utoipa::path(get, path = "/api/v1/attempts/{id}", tag = "post-test", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Attempt id")),
     responses((status = 200, body = AttemptDetail), (status = 404, description = "`attempt_not_found`", body = ErrorBody)))]
@@ -166,6 +170,7 @@ pub struct SaveAnswers {
 #[utoipa::path(put, path = "/api/v1/attempts/{id}/answers", tag = "post-test", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Attempt id")), request_body = SaveAnswers,
     responses((status = 200, body = AttemptDetail),
+        (status = 404, description = "`attempt_not_found`", body = ErrorBody),
         (status = 409, description = "`attempt_submitted` or `attempt_closed`", body = ErrorBody),
         (status = 422, description = "`invalid_answer`", body = ErrorBody)))]
 pub async fn save(
