@@ -97,7 +97,7 @@ impl Server {
             let report = services.courses.import_content_dir(dir).await.map_err(|e| content_error(dir, e))?;
             tracing::info!(dir = %dir.display(), ?report, "course content imported");
         }
-        let state = AppState {
+        let state = AppState::new(penkom_api::state::Services {
             db: services.db.clone(),
             live: services.live.clone(),
             clock: services.clock.clone(),
@@ -113,7 +113,7 @@ impl Server {
                 public_url: settings.public_url.trim_end_matches('/').to_string(),
                 ..ApiConfig::default()
             }),
-        };
+        });
         let endpoints = penkom_api::routes::endpoints(state.clone());
         let router = penkom_api::router(state);
         let listener = TcpListener::bind(serve.listen)

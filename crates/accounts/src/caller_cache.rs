@@ -17,7 +17,7 @@
 //! a read that raced the revoking transaction cannot outlive it in the cache.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -64,7 +64,7 @@ pub struct Revocation {
 }
 
 struct Entry {
-    caller: Caller,
+    caller: Arc<Caller>,
     token_expires_at: DateTime<Utc>,
     stamped_at: DateTime<Utc>,
 }
@@ -88,7 +88,7 @@ pub(crate) struct CallerCache {
 
 /// The outcome of a lookup.
 pub(crate) enum Lookup {
-    Hit(Caller),
+    Hit(Arc<Caller>),
     /// The token is known and past its expiry.
     Expired,
     Miss,
@@ -125,7 +125,12 @@ impl CallerCache {
     }
 
     /// Remembers `caller`, read from the database after `stamped_at`.
-    pub(crate) fn put(&self, caller: Caller, token_expires_at: DateTime<Utc>, stamped_at: DateTime<Utc>) {
+    pub(crate) fn put(
+        &self,
+        caller: Arc<Caller>,
+        token_expires_at: DateTime<Utc>,
+        stamped_at: DateTime<Utc>,
+    ) {
         let mut shard = lock(self.shard(&caller.token_hash));
         if shard.len() >= SHARD_CAPACITY {
             shard.retain(|_, e| stamped_at - e.stamped_at < ttl());
@@ -217,14 +222,14 @@ mod tests {
     use live_store::MemoryStore;
     use penkom_core::Role;
 
-    fn caller(person: u128, token: &str) -> Caller {
-        Caller {
+    fn caller(person: u128, token: &str) -> Arc<Caller> {
+        Arc::new(Caller {
             id: UserId(uuid::Uuid::from_u128(person)),
             roles: vec![Role::Learner],
             opd_id: None,
             must_change_password: false,
             token_hash: token.into(),
-        }
+        })
     }
 
     fn t(s: i64) -> DateTime<Utc> {

@@ -229,7 +229,9 @@ impl Accounts {
     }
 
     /// The caller behind a bearer token.
-    pub async fn authenticate(&self, raw: &str) -> Result<Caller, AuthError> {
+    /// The caller behind token `raw`. Shared (`Arc`) because the same caller is handed to every
+    /// request carrying the token, from the cache.
+    pub async fn authenticate(&self, raw: &str) -> Result<std::sync::Arc<Caller>, AuthError> {
         if !token::looks_valid(raw) {
             return Err(AuthError::Invalid);
         }
@@ -255,13 +257,13 @@ impl Accounts {
             .filter(|p| p.active)
             .ok_or(AuthError::Invalid)?;
         let id = UserId(person.id);
-        let caller = Caller {
+        let caller = std::sync::Arc::new(Caller {
             id,
             roles: roles_of(&self.db, id).await?,
             opd_id: person.opd_id.map(OpdId),
             must_change_password: person.must_change_password,
             token_hash,
-        };
+        });
         self.cache.put(caller.clone(), row.expires_at, now);
         Ok(caller)
     }

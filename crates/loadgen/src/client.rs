@@ -70,12 +70,17 @@ fn content_length(head: &[u8]) -> Option<usize> {
 }
 
 /// Sends `requests` to `addr` from `connections` workers for `seconds`, each worker cycling
-/// through its share, one request in flight per connection.
+/// through its share, one request in flight per connection. With a non-zero `min_gap`, each
+/// worker follows a schedule: its `k`-th request is due `k × min_gap / share` after it starts
+/// (sent at once when the worker is behind), so the same request never repeats within
+/// `min_gap` and the offered rate is at most `requests / min_gap` per second. That keeps every
+/// heartbeat one the server accepts, and lets a run offer a fixed rate rather than a burst.
 pub async fn drive(
     addr: SocketAddr,
     requests: Arc<Vec<Vec<u8>>>,
     connections: usize,
     seconds: u64,
+    min_gap: Duration,
 ) -> Outcome {
     let (ok, refused, failed) =
         (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
@@ -90,6 +95,12 @@ pub async fn drive(
             let mut i = 0usize;
             let mut conn: Option<TcpStream> = None;
             let mut buf = Vec::with_capacity(8192);
+            let step = min_gap.checked_div(mine.len().max(1) as u32).unwrap_or_default();
+            // Workers start staggered across one step, so their schedules do not beat in unison.
+            let begin = Instant::now() + step.mul_f64(w as f64 / connections as f64);
+            // A worker behind its schedule sends back to back; this keeps it from sending to one
+            // learner twice within the gap while it catches up.
+            let mut last_sent: Vec<Option<Instant>> = vec![None; mine.len()];
             while Instant::now() < deadline && !mine.is_empty() {
                 let stream = match conn.as_mut() {
                     Some(s) => s,
@@ -106,9 +117,19 @@ pub async fn drive(
                         }
                     },
                 };
-                let request = &requests[mine[i % mine.len()]];
+                if !step.is_zero() {
+                    tokio::time::sleep_until((begin + step.mul_f64(i as f64)).into()).await;
+                }
+                let slot = i % mine.len();
+                if let Some(wait) = last_sent[slot].map(|t| min_gap.saturating_sub(t.elapsed()))
+                    && !wait.is_zero()
+                {
+                    tokio::time::sleep(wait).await;
+                }
+                let request = &requests[mine[slot]];
                 i += 1;
                 let started = Instant::now();
+                last_sent[slot] = Some(started);
                 let status = match stream.write_all(request).await {
                     Ok(()) => read_response(stream, &mut buf).await,
                     Err(e) => Err(e),

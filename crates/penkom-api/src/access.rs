@@ -98,14 +98,19 @@ pub async fn enforce(
 }
 
 /// The signed-in caller, as established by [`enforce`].
-pub struct Authed(pub accounts::Caller);
+pub struct Authed(pub std::sync::Arc<accounts::Caller>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         // Absent only if a route forgot to declare access; answer 401 rather than trusting it.
-        parts.extensions.get::<accounts::Caller>().cloned().map(Authed).ok_or_else(ApiError::unauthenticated)
+        parts
+            .extensions
+            .get::<std::sync::Arc<accounts::Caller>>()
+            .cloned()
+            .map(Authed)
+            .ok_or_else(ApiError::unauthenticated)
     }
 }
 
