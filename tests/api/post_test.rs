@@ -127,6 +127,16 @@ fn right_labels(question: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Right answers to every question of `questions` (an attempt's), as the answers body wants them.
+fn right_answers(questions: &Value) -> serde_json::Map<String, Value> {
+    questions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| (q["id"].as_str().unwrap().to_string(), json!(right_labels(q))))
+        .collect()
+}
+
 /// Asserts that a learner-visible body carries no answer key and no explanation.
 fn assert_no_key(body: &str) {
     assert!(!body.contains("\"correct\""), "an answer key leaked: {body}");
@@ -196,8 +206,7 @@ async fn a_learner_studies_fails_once_passes_and_completes_exactly_once() {
     let second_id = second["attempt_id"].as_str().unwrap().to_string();
     let questions = second["questions"].as_array().unwrap().clone();
     for part in questions.chunks(2) {
-        let answers: serde_json::Map<String, Value> =
-            part.iter().map(|q| (q["id"].as_str().unwrap().to_string(), json!(right_labels(q)))).collect();
+        let answers = right_answers(&json!(part));
         let res = app
             .put_json(
                 &format!("/api/v1/attempts/{second_id}/answers"),
@@ -281,12 +290,7 @@ async fn concurrent_starts_share_one_attempt_and_concurrent_submits_complete_onc
     assert_eq!(starts.iter().filter(|(s, _, _)| *s == 201).count(), 1);
     let attempt = &starts[0].1;
     let id = attempt["attempt_id"].as_str().unwrap();
-    let answers: serde_json::Map<String, Value> = attempt["questions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| (q["id"].as_str().unwrap().to_string(), json!(right_labels(q))))
-        .collect();
+    let answers = right_answers(&attempt["questions"]);
     let res = app
         .put_json(&format!("/api/v1/attempts/{id}/answers"), &c.learner, &json!({"answers": answers}))
         .await;
@@ -430,12 +434,7 @@ async fn verifiers_see_fast_passes_and_days_at_the_cap() {
     let res = app.post_json(&format!("/api/v1/courses/{}/attempts", c.id), Some(&token), &json!({})).await;
     let attempt: Value = res.json().await.unwrap();
     let id = attempt["attempt_id"].as_str().unwrap();
-    let answers: serde_json::Map<String, Value> = attempt["questions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| (q["id"].as_str().unwrap().to_string(), json!(right_labels(q))))
-        .collect();
+    let answers = right_answers(&attempt["questions"]);
     app.put_json(&format!("/api/v1/attempts/{id}/answers"), &token, &json!({"answers": answers})).await;
     let (_, passed) = submit(&app, &token, id).await;
     assert_eq!(passed["passed"], true);
