@@ -65,8 +65,8 @@ impl Accounts {
     /// entry when it goes stale (at most [`caller_cache::CACHE_TTL`]); the change itself is
     /// already durable, so the caller's request still succeeds.
     pub(crate) async fn forget_callers(&self, target: Target) {
-        let entry = Revocation { id: rand::random(), at: self.clock.now(), target };
-        self.cache.apply(std::slice::from_ref(&entry), entry.at);
+        let entry = Revocation::new(target);
+        self.cache.apply(std::slice::from_ref(&entry), std::time::Instant::now());
         if let Err(e) = caller_cache::publish(self.live.as_ref(), &entry).await {
             tracing::warn!(error = %e, "cannot publish a revocation to other nodes; their caches expire it");
         }
@@ -82,7 +82,7 @@ impl Accounts {
             tick.tick().await;
             match caller_cache::read(self.live.as_ref()).await {
                 Ok(entries) => {
-                    self.cache.apply(&entries, self.clock.now());
+                    self.cache.apply(&entries, std::time::Instant::now());
                     failing = false;
                 }
                 Err(e) => {

@@ -237,8 +237,9 @@ impl Accounts {
         }
         let token_hash = token::hash(raw);
         // Stamped before the reads: see `caller_cache` on why this order keeps revocation safe.
+        let stamped = std::time::Instant::now();
         let now = self.clock.now();
-        match self.cache.get(&token_hash, now) {
+        match self.cache.get(&token_hash, stamped, now) {
             Lookup::Hit(caller) => return Ok(caller),
             Lookup::Expired => return Err(AuthError::Expired),
             Lookup::Miss => {}
@@ -264,7 +265,7 @@ impl Accounts {
             must_change_password: person.must_change_password,
             token_hash,
         });
-        self.cache.put(caller.clone(), row.expires_at, now);
+        self.cache.put(caller.clone(), row.expires_at, stamped);
         Ok(caller)
     }
 
