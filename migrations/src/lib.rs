@@ -51,6 +51,20 @@ where
     manager.create_index(index.to_owned()).await
 }
 
+/// A foreign key that refuses to delete a row still referred to: Penkom never deletes evidence.
+pub(crate) fn fk(
+    name: &str,
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(name)
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .on_delete(ForeignKeyAction::Restrict)
+        .to_owned()
+}
+
 /// Drops `tables` in the given order (dependants first, so no foreign key points at a missing
 /// table).
 pub(crate) async fn drop_tables(manager: &SchemaManager<'_>, tables: Vec<DynIden>) -> Result<(), DbErr> {

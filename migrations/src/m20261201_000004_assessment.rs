@@ -31,6 +31,18 @@ enum QuizAttempt {
 }
 
 #[derive(DeriveIden)]
+enum Person {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
+enum CourseVersion {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
 enum CourseCompletion {
     Table,
     Id,
@@ -69,6 +81,16 @@ impl MigrationTrait for Migration {
                     .col(boolean_null(QuizAttempt::Passed))
                     // JSON: points per question, written with the grade.
                     .col(text_null(QuizAttempt::Grading))
+                    .foreign_key(&mut crate::fk(
+                        "fk_quiz_attempt_person",
+                        (QuizAttempt::Table, QuizAttempt::PersonId),
+                        (Person::Table, Person::Id),
+                    ))
+                    .foreign_key(&mut crate::fk(
+                        "fk_quiz_attempt_version",
+                        (QuizAttempt::Table, QuizAttempt::VersionId),
+                        (CourseVersion::Table, CourseVersion::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -78,6 +100,15 @@ impl MigrationTrait for Migration {
             QuizAttempt::Table,
             [QuizAttempt::PersonId, QuizAttempt::VersionId, QuizAttempt::Number],
             true,
+        )
+        .await?;
+        // For the anomaly report, which reads passed attempts by submission time.
+        crate::index(
+            manager,
+            "idx_quiz_attempt_passed",
+            QuizAttempt::Table,
+            [QuizAttempt::Passed, QuizAttempt::SubmittedAt],
+            false,
         )
         .await?;
         manager
@@ -96,6 +127,21 @@ impl MigrationTrait for Migration {
                     .col(string(CourseCompletion::EvidenceDigest))
                     // Completed on a server running the simulated clock.
                     .col(boolean(CourseCompletion::TestData))
+                    .foreign_key(&mut crate::fk(
+                        "fk_course_completion_person",
+                        (CourseCompletion::Table, CourseCompletion::PersonId),
+                        (Person::Table, Person::Id),
+                    ))
+                    .foreign_key(&mut crate::fk(
+                        "fk_course_completion_version",
+                        (CourseCompletion::Table, CourseCompletion::VersionId),
+                        (CourseVersion::Table, CourseVersion::Id),
+                    ))
+                    .foreign_key(&mut crate::fk(
+                        "fk_course_completion_attempt",
+                        (CourseCompletion::Table, CourseCompletion::AttemptId),
+                        (QuizAttempt::Table, QuizAttempt::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
