@@ -111,8 +111,7 @@ impl Progress {
                     .all(&self.db)
                     .await?
                 {
-                    let options: Vec<course_delivery::AnswerOption> =
-                        serde_json::from_str(&q.options).unwrap_or_default();
+                    let options = crate::attempts::options_of(&q);
                     words_of
                         .insert(q.id, words(&q.text) + options.iter().map(|o| words(&o.text)).sum::<u64>());
                 }

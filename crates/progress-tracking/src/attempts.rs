@@ -139,7 +139,7 @@ struct Bank {
     keys: HashMap<Uuid, Key>,
 }
 
-fn options_of(q: &question::Model) -> Vec<AnswerOption> {
+pub(crate) fn options_of(q: &question::Model) -> Vec<AnswerOption> {
     // Written by this program from validated specs; unreadable would mean a corrupted row, which
     // grades as a question nobody can answer rather than failing every attempt that shows it.
     serde_json::from_str(&q.options).unwrap_or_default()

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// The evidence summary of a completion. Field order is irrelevant: the canonical form sorts keys.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     /// Names this layout, so a later format can be told apart.
     pub schema: String,
@@ -33,7 +33,7 @@ pub struct Evidence {
     pub test_data: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CourseEvidence {
     pub id: Uuid,
     pub code: String,
@@ -56,7 +56,7 @@ pub struct ModuleEvidenceSummary {
     pub completed_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostTestEvidence {
     pub attempts: u32,
     pub best_score: u8,
@@ -99,27 +99,10 @@ impl From<course_completion::Model> for CourseCompletion {
         // Written by `record` from an `Evidence`; a row that does not parse back is corrupt and
         // shows as an empty summary, while its stored JSON and digest still tell the truth.
         let evidence = serde_json::from_str(&m.evidence).unwrap_or_else(|_| Evidence {
-            schema: String::new(),
             person_id: m.person_id,
-            course: CourseEvidence {
-                id: m.course_id,
-                code: String::new(),
-                title: String::new(),
-                version: 0,
-                content_hash: String::new(),
-                jp: String::new(),
-            },
-            modules: Vec::new(),
-            post_test: PostTestEvidence {
-                attempts: 0,
-                best_score: 0,
-                pass_mark: 0,
-                passed_attempt: 0,
-                passed_in_seconds: 0,
-            },
-            engaged_minutes: 0,
-            completed_at: String::new(),
+            course: CourseEvidence { id: m.course_id, ..CourseEvidence::default() },
             test_data: m.test_data,
+            ..Evidence::default()
         });
         Self {
             id: m.id,
