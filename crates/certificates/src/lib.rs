@@ -1,5 +1,22 @@
-//! Certificates: signed Open Badges 3.0 credentials, PDF certificates, verification and
-//! revocation.
+//! Certificates: signed Open Badges 3.0 credentials, PDF certificates, verification,
+//! revocation and the tamper-evident log.
 //!
-//! This crate starts empty: the foundation only reserves its place in the dependency graph
-//! (core ← certificates ← api).
+//! The pure parts (codes, numbers, the credential, proofs, the status list, the log chain, the
+//! PDF) take values and return values; [`service`] is the only module that touches the
+//! database.
+
+pub mod code;
+pub mod credential;
+pub mod inspect;
+pub mod keys;
+pub mod log_chain;
+pub mod number;
+pub mod pdf;
+pub mod proof;
+pub mod status_list;
+pub mod verify;
+
+pub use code::VerificationCode;
+pub use credential::{Facts, Issuer};
+pub use keys::{PublicKeys, SigningIdentity};
+pub use number::NumberTemplate;
