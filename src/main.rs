@@ -45,6 +45,34 @@ enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
+    /// Manage certificate signing keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+    /// Verify a certificate credential offline, with no database: its signature against the
+    /// keys, and, given a status list, whether it was revoked as of that list's date.
+    Verify {
+        /// The credential (JSON), as downloaded from `/api/v1/certificates/{id}`.
+        file: PathBuf,
+        /// The issuer's keys, as served at `/.well-known/jwks.json`.
+        #[arg(long)]
+        keys: PathBuf,
+        /// The status list, as served at `/status/revocation`.
+        #[arg(long)]
+        status_list: Option<PathBuf>,
+    },
+    /// Recompute the certificates' hash-chained log and check every certificate against it.
+    Audit,
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Add a signing key. The newest key signs from the next start on; older public keys stay
+    /// published so that certificates they signed still verify.
+    Generate,
+    /// List the key files.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -129,7 +157,7 @@ async fn main() -> anyhow::Result<()> {
                 tracing::warn!(
                     "SIMULATED CLOCK: an administrator can move time; everything recorded is test data"
                 );
-                let sim = ManualClock::new(chrono::Utc::now());
+                let sim = ManualClock::new(serve.simulated_clock_start.unwrap_or_else(chrono::Utc::now));
                 Server::start_with(&cli.settings, &serve, Arc::new(sim.clone()), Some(sim)).await?
             } else {
                 Server::start(&cli.settings, &serve, clock).await?
@@ -226,6 +254,44 @@ async fn main() -> anyhow::Result<()> {
                     services.accounts.set_password(&login, &password).await?;
                     println!("password set for {login}");
                 }
+            }
+        }
+        Command::Keys { action } => {
+            let dir = cli.settings.effective_keys_dir();
+            match action {
+                KeysAction::Generate => {
+                    let key = certificates::keys::generate(&dir, chrono::Utc::now())?;
+                    println!("generated {} in {}", key.kid, dir.display());
+                }
+                KeysAction::List => {
+                    for key in certificates::keys::load_dir(&dir)? {
+                        println!("{}\t{}\t{}", key.kid, key.created.to_rfc3339(), key.public_key_multibase);
+                    }
+                }
+            }
+        }
+        Command::Verify { file, keys, status_list } => {
+            let read_json = |path: &PathBuf| -> anyhow::Result<serde_json::Value> {
+                let text =
+                    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+            };
+            let keys = certificates::PublicKeys::from_jwks(&read_json(&keys)?);
+            let list = status_list.as_ref().map(read_json).transpose()?;
+            let report = certificates::verify::offline(&read_json(&file)?, &keys, list.as_ref());
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            // Scripts can branch on the exit code: 0 only for a valid credential.
+            if report.verdict.status != certificates::verify::Status::Valid {
+                std::process::exit(1);
+            }
+        }
+        Command::Audit => {
+            let services = Services::connect(&cli.settings, clock, true).await?;
+            let report = services.certificates.audit().await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if let Some(broken) = report.broken {
+                eprintln!("the certificate log is broken at entry {}: {}", broken.seq, broken.reason);
+                std::process::exit(1);
             }
         }
     }

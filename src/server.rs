@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use accounts::{AccountPolicy, Accounts};
 use anyhow::Context;
+use certificates::Certificates;
 use course_delivery::Courses;
 use live_store::{LiveStore, MemoryStore, RedisStore};
 use migrations::{Migrator, MigratorTrait};
@@ -25,6 +26,7 @@ pub struct Services {
     pub accounts: Accounts,
     pub courses: Courses,
     pub progress: Progress,
+    pub certificates: Certificates,
 }
 
 impl Services {
@@ -61,7 +63,18 @@ impl Services {
             daily_cap_ms: i64::from(settings.daily_cap_minutes) * 60_000,
         };
         let progress = Progress::new(db.clone(), live.clone(), clock.clone(), settings.timezone, policy);
-        Ok(Self { db, live, clock, accounts, courses, progress })
+        // The embedded default generates its first key at first start; a deployment that keeps
+        // its keys elsewhere points PENKOM_KEYS_DIR at them.
+        let certificates = Certificates::open(
+            db.clone(),
+            clock.clone(),
+            settings.certificate_config(),
+            &settings.effective_keys_dir(),
+            true,
+        )
+        .await
+        .context("opening the certificate signing keys")?;
+        Ok(Self { db, live, clock, accounts, courses, progress, certificates })
     }
 }
 
@@ -107,10 +120,12 @@ impl Server {
             progress: services.progress.clone(),
             // Everything completed while an administrator can move the clock is test data.
             quizzes: Quizzes::new(services.db.clone(), services.clock.clone(), simulated.is_some()),
+            certificates: services.certificates.clone(),
             simulated_clock: simulated,
             config: Arc::new(ApiConfig {
                 trust_forwarded_for: serve.trust_forwarded_for,
                 public_url: settings.public_url.trim_end_matches('/').to_string(),
+                abort_before_issuance: serve.failpoint.as_deref() == Some("abort_before_issuance"),
                 ..ApiConfig::default()
             }),
         });
@@ -140,11 +155,33 @@ impl Server {
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
         // Revocations made on other nodes reach this node's cache of callers through this task.
         let follower = tokio::spawn(self.services.accounts.clone().follow_revocations());
+        let issuer = tokio::spawn(issue_pending_forever(self.services.certificates.clone()));
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         follower.abort();
+        issuer.abort();
         served?;
         self.services.db.close().await.ok();
         Ok(())
+    }
+}
+
+/// How often a node looks for completions without a certificate. Normally the request that
+/// completes a course issues its certificate at once; this catches the ones a crash or a
+/// database hiccup left behind.
+const ISSUE_SWEEP: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Issues certificates for completions that have none: once at start (a crash between a
+/// completion and its certificate is repaired by the next start), then periodically. Several
+/// nodes may sweep at once; issuance is idempotent per completion.
+async fn issue_pending_forever(certificates: Certificates) {
+    let mut tick = tokio::time::interval(ISSUE_SWEEP);
+    loop {
+        tick.tick().await;
+        match certificates.issue_pending().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(issued = n, "issued certificates for pending completions"),
+            Err(e) => tracing::warn!(error = %e, "issuing pending certificates failed; will retry"),
+        }
     }
 }
 

@@ -56,9 +56,66 @@ pub struct Settings {
     #[arg(long, env = "PENKOM_DAILY_CAP_MINUTES", default_value_t = 480, value_parser = clap::value_parser!(u32).range(1..=1440), global = true)]
     pub daily_cap_minutes: u32,
 
+    #[command(flatten)]
+    pub certificates: CertificateSettings,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "PENKOM_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
+}
+
+/// Who issues certificates, who signs them, with which keys, and how they are numbered.
+#[derive(Clone, Args)]
+pub struct CertificateSettings {
+    /// Directory of the certificate signing keys. Default: `keys` in the data directory. Every
+    /// API node needs the same keys (copy the directory, or mount it from a secret store).
+    #[arg(long, env = "PENKOM_KEYS_DIR", global = true)]
+    pub keys_dir: Option<PathBuf>,
+
+    /// Name of the issuing agency, as certificates print it.
+    #[arg(long, env = "PENKOM_ISSUER_NAME", default_value = "BKPSDM Kota Balikpapan", global = true)]
+    pub issuer_name: String,
+
+    /// Place of issue, printed before the date ("Balikpapan, 2 November 2026").
+    #[arg(long, env = "PENKOM_ISSUER_PLACE", default_value = "Balikpapan", global = true)]
+    pub issuer_place: String,
+
+    /// Name (with titles) of the official who signs certificates.
+    #[arg(long, env = "PENKOM_SIGNER_NAME", default_value = "Pejabat Penandatangan", global = true)]
+    pub signer_name: String,
+
+    /// NIP of the signing official.
+    #[arg(long, env = "PENKOM_SIGNER_NIP", default_value = "-", global = true)]
+    pub signer_nip: String,
+
+    /// Position of the signing official.
+    #[arg(
+        long,
+        env = "PENKOM_SIGNER_POSITION",
+        default_value = "Kepala BKPSDM Kota Balikpapan",
+        global = true
+    )]
+    pub signer_position: String,
+
+    /// Certificate number template: `{seq}` (or `{seq:5}`, zero-padded) counts within the year,
+    /// `{year}` is the local year of completion.
+    #[arg(long, env = "PENKOM_CERTIFICATE_NUMBER", default_value = "{seq}/PENKOM/BKPSDM/{year}", value_parser = parse_template, global = true)]
+    pub certificate_number: certificates::NumberTemplate,
+}
+
+impl Default for CertificateSettings {
+    /// The same values as the flags' defaults (a test keeps the two in step).
+    fn default() -> Self {
+        Self {
+            keys_dir: None,
+            issuer_name: "BKPSDM Kota Balikpapan".into(),
+            issuer_place: "Balikpapan".into(),
+            signer_name: "Pejabat Penandatangan".into(),
+            signer_nip: "-".into(),
+            signer_position: "Kepala BKPSDM Kota Balikpapan".into(),
+            certificate_number: certificates::NumberTemplate::default(),
+        }
+    }
 }
 
 /// Settings of `penkom serve` only.
@@ -85,6 +142,15 @@ pub struct ServeSettings {
     #[arg(long, env = "PENKOM_SIMULATED_CLOCK")]
     pub simulated_clock: bool,
 
+    /// Where the simulated clock starts (RFC 3339). Default: now.
+    #[arg(long, env = "PENKOM_SIMULATED_CLOCK_START", requires = "simulated_clock")]
+    pub simulated_clock_start: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// Test-only failure injection, honoured only with `--simulated-clock`:
+    /// `abort_before_issuance` kills the process between a course completion and its certificate.
+    #[arg(long, env = "PENKOM_FAILPOINT")]
+    pub failpoint: Option<String>,
+
     /// Allow `--simulated-clock` with a PostgreSQL database.
     #[arg(long = "i-know-this-is-not-production")]
     pub not_production: bool,
@@ -95,11 +161,39 @@ pub struct ServeSettings {
     pub trust_forwarded_for: bool,
 }
 
+fn parse_template(s: &str) -> Result<certificates::NumberTemplate, String> {
+    certificates::NumberTemplate::parse(s).map_err(|e| e.to_string())
+}
+
 fn parse_zone(s: &str) -> Result<LocalZone, String> {
     LocalZone::parse(s)
 }
 
 impl Settings {
+    /// Where the signing keys live.
+    pub fn effective_keys_dir(&self) -> PathBuf {
+        self.certificates.keys_dir.clone().unwrap_or_else(|| self.data_dir.join("keys"))
+    }
+
+    /// The certificate service's configuration.
+    pub fn certificate_config(&self) -> certificates::CertificateConfig {
+        let public_url = self.public_url.trim_end_matches('/').to_string();
+        let c = &self.certificates;
+        certificates::CertificateConfig {
+            issuer: certificates::Issuer {
+                did: certificates::keys::did_web(&public_url),
+                public_url,
+                name: c.issuer_name.clone(),
+                place: c.issuer_place.clone(),
+                signer_name: c.signer_name.clone(),
+                signer_nip: c.signer_nip.clone(),
+                signer_position: c.signer_position.clone(),
+            },
+            template: c.certificate_number.clone(),
+            zone: self.timezone,
+        }
+    }
+
     /// The database URL to use: the configured one, or the SQLite file in the data directory.
     pub fn effective_database_url(&self) -> anyhow::Result<String> {
         match &self.database_url {
@@ -173,5 +267,34 @@ mod tests {
             redact_url("postgres://penkom@db/penkom?password=s3cret&sslmode=require&sslpassword=x"),
             "postgres://penkom@db/penkom?password=***&sslmode=require&sslpassword=***"
         );
+    }
+
+    #[test]
+    fn certificate_defaults_match_the_flags() {
+        #[derive(clap::Parser)]
+        struct Probe {
+            #[command(flatten)]
+            c: CertificateSettings,
+        }
+        let parsed = <Probe as clap::Parser>::parse_from(["penkom"]).c;
+        let default = CertificateSettings::default();
+        assert_eq!(
+            (
+                parsed.issuer_name,
+                parsed.issuer_place,
+                parsed.signer_name,
+                parsed.signer_nip,
+                parsed.signer_position
+            ),
+            (
+                default.issuer_name,
+                default.issuer_place,
+                default.signer_name,
+                default.signer_nip,
+                default.signer_position
+            )
+        );
+        assert_eq!(parsed.certificate_number, default.certificate_number);
+        assert_eq!(parsed.keys_dir, default.keys_dir);
     }
 }

@@ -1,22 +1,6 @@
 //! The `penkom users …` commands, run as the real binary against a test database.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use crate::support::{TestApp, TestEnv};
-
-fn penkom(env: &TestEnv, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_penkom"));
-    cmd.args(args).envs(env.cli_env()).env("PENKOM_LOG", "warn");
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run penkom");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    } else {
-        drop(child.stdin.take());
-    }
-    child.wait_with_output().unwrap()
-}
+use crate::support::{TestApp, TestEnv, penkom};
 
 #[tokio::test]
 async fn add_admin_and_set_password_read_the_password_from_stdin() {

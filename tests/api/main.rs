@@ -9,6 +9,7 @@ mod support;
 
 mod accounts_cli;
 mod auth;
+mod certificates;
 mod course_authoring;
 mod courses;
 mod errors;

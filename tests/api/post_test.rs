@@ -8,7 +8,7 @@ use sha2::Digest;
 use crate::support::{TestApp, TestEnv, error_code};
 
 /// The question bank of the test course: (key, body, right option texts).
-fn bank() -> Vec<(&'static str, Value, Vec<&'static str>)> {
+pub(crate) fn bank() -> Vec<(&'static str, Value, Vec<&'static str>)> {
     vec![
         (
             "q1",
@@ -36,25 +36,32 @@ fn bank() -> Vec<(&'static str, Value, Vec<&'static str>)> {
     ]
 }
 
-struct Course {
-    id: String,
-    learner: String,
-    modules: Vec<String>,
+pub(crate) struct Course {
+    pub id: String,
+    pub learner: String,
+    pub modules: Vec<String>,
 }
 
 /// A published 1 JP course with two required modules (20 and 25 minutes) and the bank above,
 /// and a learner enrolled on it.
 async fn course(app: &TestApp, post_test: Value) -> Course {
+    course_worth(app, post_test, "1").await
+}
+
+/// As [`course`], worth `jp` JP.
+pub(crate) async fn course_worth(app: &TestApp, post_test: Value, jp: &str) -> Course {
     let instructor = app.signed_in("instructor").await;
     let body = json!({
         "code": "UJI-1", "title": "Uji Akhir", "description": "D", "topic": "uji", "organiser": "BKPSDM",
-        "jp": "1", "post_test": post_test
+        "jp": jp, "post_test": post_test
     });
     let res = app.post_json("/api/v1/instructor/courses", Some(&instructor), &body).await;
     assert_eq!(res.status(), 201);
     let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
     let base = format!("/api/v1/instructor/courses/{id}");
-    for (key, order, mins) in [("a", 1, 20), ("b", 2, 25)] {
+    // The modules' minimum times add up to exactly the JP's worth (20 + 25 minutes per JP).
+    let per_jp: f64 = jp.parse().unwrap();
+    for (key, order, mins) in [("a", 1, (20.0 * per_jp) as u32), ("b", 2, (25.0 * per_jp) as u32)] {
         let m = json!({"title": format!("Modul {key}"), "order": order, "min_engaged_minutes": mins, "body_markdown": "Isi"});
         assert_eq!(app.put_json(&format!("{base}/draft/modules/{key}"), &instructor, &m).await.status(), 200);
     }
@@ -78,13 +85,13 @@ async fn course(app: &TestApp, post_test: Value) -> Course {
     Course { id, learner, modules: modules.into_iter().map(|(_, id)| id).collect() }
 }
 
-fn post_test(limit: u32, wait: u32, per_attempt: u32, review: bool) -> Value {
+pub(crate) fn post_test(limit: u32, wait: u32, per_attempt: u32, review: bool) -> Value {
     json!({"pass_mark": 70, "attempt_limit": limit, "time_limit_minutes": 10, "questions_per_attempt": per_attempt,
         "wait_minutes_between_attempts": wait, "review_after_grading": review})
 }
 
 /// Studies `module` until it can be completed, and completes it. Returns every response body.
-async fn study(app: &TestApp, token: &str, module: &str) -> Vec<String> {
+pub(crate) async fn study(app: &TestApp, token: &str, module: &str) -> Vec<String> {
     let mut seen = Vec::new();
     let res = app.post_json(&format!("/api/v1/modules/{module}/sessions"), Some(token), &json!({})).await;
     assert_eq!(res.status(), 201);
@@ -115,7 +122,7 @@ async fn study(app: &TestApp, token: &str, module: &str) -> Vec<String> {
 }
 
 /// The labels that answer `question` (as shown in an attempt) correctly.
-fn right_labels(question: &Value) -> Vec<String> {
+pub(crate) fn right_labels(question: &Value) -> Vec<String> {
     let text = question["text"].as_str().unwrap();
     let (_, _, right) = bank().into_iter().find(|(_, q, _)| q["text"] == text).unwrap();
     question["options"]
@@ -128,7 +135,7 @@ fn right_labels(question: &Value) -> Vec<String> {
 }
 
 /// Right answers to every question of `questions` (an attempt's), as the answers body wants them.
-fn right_answers(questions: &Value) -> serde_json::Map<String, Value> {
+pub(crate) fn right_answers(questions: &Value) -> serde_json::Map<String, Value> {
     questions
         .as_array()
         .unwrap()
@@ -143,7 +150,7 @@ fn assert_no_key(body: &str) {
     assert!(!body.contains("PENJELASAN-RAHASIA"), "an explanation leaked: {body}");
 }
 
-async fn start_attempt(app: &TestApp, c: &Course) -> (u16, Value, String) {
+pub(crate) async fn start_attempt(app: &TestApp, c: &Course) -> (u16, Value, String) {
     let res =
         app.post_json(&format!("/api/v1/courses/{}/attempts", c.id), Some(&c.learner), &json!({})).await;
     let status = res.status().as_u16();
@@ -151,7 +158,7 @@ async fn start_attempt(app: &TestApp, c: &Course) -> (u16, Value, String) {
     (status, serde_json::from_str(&text).unwrap(), text)
 }
 
-async fn submit(app: &TestApp, token: &str, attempt: &str) -> (u16, Value) {
+pub(crate) async fn submit(app: &TestApp, token: &str, attempt: &str) -> (u16, Value) {
     let res = app.post_json(&format!("/api/v1/attempts/{attempt}/submit"), Some(token), &json!({})).await;
     (res.status().as_u16(), res.json().await.unwrap())
 }
@@ -272,7 +279,7 @@ async fn a_learner_studies_fails_once_passes_and_completes_exactly_once() {
 }
 
 /// Studies both modules of `c`.
-async fn study_course(app: &TestApp, c: &Course) {
+pub(crate) async fn study_course(app: &TestApp, c: &Course) {
     for m in &c.modules {
         study(app, &c.learner, m).await;
     }

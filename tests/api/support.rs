@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use penkom::Server;
-use penkom::settings::{ServeSettings, Settings};
+use penkom::settings::{CertificateSettings, ServeSettings, Settings};
 use penkom_core::{LocalZone, ManualClock};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -81,6 +81,11 @@ impl TestEnv {
             heartbeat_interval_s: 30,
             daily_cap_minutes: 480,
             smtp_url: None,
+            certificates: CertificateSettings {
+                signer_name: "Drs. Budi Santoso, M.Si.".into(),
+                signer_nip: "197001011995031001".into(),
+                ..CertificateSettings::default()
+            },
             log_format: "text".into(),
         };
         Self { dir, pg, settings }
@@ -94,7 +99,10 @@ impl TestEnv {
 
     /// Environment variables that point the `penkom` binary at this test's data.
     pub fn cli_env(&self) -> Vec<(&'static str, String)> {
-        let mut env = vec![("PENKOM_DATA_DIR", self.settings.data_dir.display().to_string())];
+        let mut env = vec![
+            ("PENKOM_DATA_DIR", self.settings.data_dir.display().to_string()),
+            ("PENKOM_PUBLIC_URL", self.settings.public_url.clone()),
+        ];
         if let Some(url) = &self.settings.database_url {
             env.push(("PENKOM_DATABASE_URL", url.clone()));
         }
@@ -138,6 +146,8 @@ impl TestApp {
             no_migrate: false,
             content_dir: None,
             simulated_clock: false,
+            simulated_clock_start: None,
+            failpoint: None,
             not_production: false,
             trust_forwarded_for,
         };
@@ -284,4 +294,20 @@ impl TestApp {
 pub async fn error_code(res: reqwest::Response) -> String {
     let body: Value = res.json().await.expect("JSON error body");
     body["error"]["code"].as_str().expect("error.code").to_string()
+}
+
+/// Runs the `penkom` binary against `env`'s data with `args`, feeding it `stdin`.
+pub fn penkom(env: &TestEnv, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_penkom"));
+    cmd.args(args).envs(env.cli_env()).env("PENKOM_LOG", "warn");
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run penkom");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().unwrap()
 }

@@ -114,7 +114,7 @@ pub(crate) async fn hash_off_thread(p: Password) -> String {
 /// The rate-limit bucket of a client address. IPv6 clients usually hold a whole /64, so an
 /// IPv6 address is bucketed by its /64 prefix; otherwise rotating addresses inside it would
 /// escape the limit.
-fn address_bucket(addr: IpAddr) -> String {
+pub fn address_bucket(addr: IpAddr) -> String {
     match addr {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

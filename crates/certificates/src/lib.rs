@@ -5,18 +5,29 @@
 //! PDF) take values and return values; [`service`] is the only module that touches the
 //! database.
 
+pub mod checking;
 pub mod code;
 pub mod credential;
 pub mod inspect;
+pub mod issue;
 pub mod keys;
+pub mod log;
 pub mod log_chain;
 pub mod number;
 pub mod pdf;
 pub mod proof;
+pub mod revoke;
+pub mod service;
 pub mod status_list;
+pub mod summary;
 pub mod verify;
 
 pub use code::VerificationCode;
 pub use credential::{Facts, Issuer};
+pub use issue::IssueError;
 pub use keys::{PublicKeys, SigningIdentity};
+pub use log::AuditReport;
 pub use number::NumberTemplate;
+pub use revoke::RevokeError;
+pub use service::{Certificate, CertificateConfig, Certificates};
+pub use summary::Summary;

@@ -57,7 +57,7 @@ pub fn revocation_hash(certificate_id: Uuid, revoked_at: &str, reason: &str) -> 
 }
 
 /// Where and why the chain breaks.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
 #[error("entry {seq}: {reason}")]
 pub struct Broken {
     pub seq: i64,

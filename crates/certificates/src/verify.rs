@@ -103,9 +103,10 @@ pub fn offline(credential: &Value, keys: &PublicKeys, list: Option<&Value>) -> O
         (Some(index), Some(Ok(bits))) => match status_list::is_set(&bits, index) {
             Ok(false) => report(valid, date, None),
             Ok(true) => {
+                let wanted = index.to_string();
                 let detail = list["credentialSubject"]["revocations"]
                     .as_array()
-                    .and_then(|r| r.iter().find(|r| r["statusListIndex"] == index.to_string()));
+                    .and_then(|r| r.iter().find(|r| r["statusListIndex"].as_str() == Some(wanted.as_str())));
                 let verdict = Verdict {
                     status: Status::Revoked,
                     reason: Some(detail.and_then(|d| d["reason"].as_str()).unwrap_or("revoked").to_string()),

@@ -105,6 +105,7 @@ async fn seed(dir: &Path, learners: usize) -> anyhow::Result<(Vec<String>, uuid:
         minutes_per_jp: 45,
         heartbeat_interval_s: 30,
         daily_cap_minutes: 480,
+        certificates: Default::default(),
         log_format: "text".into(),
     };
     let services =

@@ -337,3 +337,36 @@ impl From<progress_tracking::StudyError> for ApiError {
         }
     }
 }
+
+impl From<certificates::RevokeError> for ApiError {
+    fn from(e: certificates::RevokeError) -> Self {
+        use certificates::RevokeError as E;
+        match e {
+            E::NotFound(_) => crate::handlers::certificates::not_found(),
+            E::AlreadyRevoked => ApiError::new(
+                StatusCode::CONFLICT,
+                "certificate_already_revoked",
+                "sertifikat ini sudah dicabut",
+            ),
+            E::InvalidReason => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_reason",
+                format!(
+                    "alasan pencabutan wajib diisi, 3 sampai {} karakter",
+                    certificates::revoke::MAX_REASON_CHARS
+                ),
+            ),
+            E::Db(inner) => inner.into(),
+        }
+    }
+}
+
+impl From<certificates::log::LogHeadError> for ApiError {
+    fn from(e: certificates::log::LogHeadError) -> Self {
+        use certificates::log::LogHeadError as E;
+        match e {
+            E::Db(inner) => inner.into(),
+            E::Sign(inner) => ApiError::internal(inner),
+        }
+    }
+}

@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod verify_page;
 
 pub use access::Access;
 pub use routes::{Endpoint, router};

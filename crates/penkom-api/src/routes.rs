@@ -15,7 +15,10 @@ use tower_http::trace::TraceLayer;
 
 use crate::access::{Access, enforce};
 use crate::error::ApiError;
-use crate::handlers::{admin_users, auth, authoring, catalog, completions, health, me, quiz, reports, study};
+use crate::handlers::{
+    admin_users, auth, authoring, catalog, certificates, completions, health, me, quiz, reports, study,
+    verification,
+};
 use crate::state::AppState;
 
 /// One endpoint's declaration, as the route-walking test and the OpenAPI document read it.
@@ -110,6 +113,22 @@ impl RouteTable {
                 Access::Roles(&[Role::Verifier, Role::Admin]),
                 get(reports::anomalies),
             )
+            .add(Method::GET, "/api/v1/me/certificates", Access::SignedIn, get(certificates::mine))
+            .add(Method::GET, "/api/v1/certificates/{id}", Access::SignedIn, get(certificates::credential))
+            .add(Method::GET, "/api/v1/certificates/{id}/pdf", Access::SignedIn, get(certificates::pdf))
+            .add(Method::POST, "/api/v1/certificates/{id}/revoke", VERIFIER, post(certificates::revoke))
+            .add(
+                Method::POST,
+                "/api/v1/verify",
+                VERIFIER,
+                post(verification::bulk).layer(DefaultBodyLimit::max(BULK_VERIFY_LIMIT)),
+            )
+            .add(Method::GET, "/api/v1/verify/{code}", Access::Public, get(verification::by_code))
+            .add(Method::GET, "/v/{code}", Access::Public, get(verification::page))
+            .add(Method::GET, "/.well-known/did.json", Access::Public, get(verification::did_document))
+            .add(Method::GET, "/.well-known/jwks.json", Access::Public, get(verification::jwks))
+            .add(Method::GET, "/status/revocation", Access::Public, get(verification::status_list))
+            .add(Method::GET, "/api/v1/log/head", Access::Public, get(verification::log_head))
             .add(
                 Method::POST,
                 "/api/v1/admin/clock",
@@ -163,6 +182,9 @@ impl RouteTable {
 }
 
 const LEARNER: Access = Access::Roles(&[Role::Learner]);
+const VERIFIER: Access = Access::Roles(&[Role::Verifier, Role::Admin]);
+/// A thousand signed credentials of about 4 KiB each, with room to spare.
+const BULK_VERIFY_LIMIT: usize = 8 * 1024 * 1024;
 const AUTHOR: Access = Access::Roles(&[Role::Instructor, Role::Admin]);
 /// A module body is Markdown text; a long module with tables stays well under 1 MiB.
 const MODULE_BODY_LIMIT: usize = 1024 * 1024;

@@ -192,6 +192,17 @@ pub struct SubmissionView {
     pub submitted_at: DateTime<Utc>,
     /// The course completion this pass produced.
     pub completion: Option<CourseCompletionView>,
+    /// The certificate of that completion. Absent if issuing it failed for now: it is then
+    /// issued in the background and appears in `/me/certificates`.
+    pub certificate: Option<IssuedCertificate>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IssuedCertificate {
+    pub id: uuid::Uuid,
+    pub number: String,
+    pub code: String,
+    pub verify_url: String,
 }
 
 /// Submits an attempt for grading on the server. Submitting again answers the same result.
@@ -204,6 +215,10 @@ pub async fn submit(
     Path(id): Path<uuid::Uuid>,
 ) -> Result<Json<SubmissionView>, ApiError> {
     let Submission { result, completion } = state.quizzes.submit(caller.id, id).await?;
+    let certificate = match &completion {
+        Some(c) => issue(&state, c.id).await,
+        None => None,
+    };
     Ok(Json(SubmissionView {
         attempt_id: id,
         score: result.score,
@@ -212,5 +227,27 @@ pub async fn submit(
         attempts_left: result.attempts_left,
         submitted_at: result.submitted_at,
         completion: completion.map(Into::into),
+        certificate,
     }))
+}
+
+/// Issues the certificate of a completion just committed. A failure here loses nothing: the
+/// completion row is the durable record, and the background sweep issues from it.
+async fn issue(state: &AppState, completion_id: uuid::Uuid) -> Option<IssuedCertificate> {
+    if state.config.abort_before_issuance && state.simulated_clock.is_some() {
+        tracing::error!("failpoint abort_before_issuance: aborting the process");
+        std::process::abort();
+    }
+    match state.certificates.issue(completion_id).await {
+        Ok((c, _)) => Some(IssuedCertificate {
+            id: c.row.id,
+            number: c.row.number.clone(),
+            verify_url: state.certificates.issuer().verify_url(&c.row.code),
+            code: c.row.code,
+        }),
+        Err(e) => {
+            tracing::warn!(completion = %completion_id, error = %e, "certificate not issued yet; the sweep will retry");
+            None
+        }
+    }
 }

@@ -2,6 +2,8 @@
 
 pub mod audit_event;
 pub mod auth_token;
+pub mod certificate;
+pub mod certificate_log;
 pub mod course;
 pub mod course_completion;
 pub mod course_module;
@@ -13,5 +15,6 @@ pub mod person;
 pub mod person_role;
 pub mod question;
 pub mod quiz_attempt;
+pub mod signing_key;
 pub mod study_segment;
 pub mod study_session;

@@ -1,0 +1,132 @@
+//! Verification against the register: by code (what the QR code and the paper carry) and of a
+//! presented credential, one at a time or a thousand per request.
+
+use std::collections::HashMap;
+
+use penkom_storage::entities::certificate;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::VerificationCode;
+use crate::credential::rfc3339;
+use crate::service::{Certificate, Certificates};
+use crate::summary::Summary;
+use crate::verify::{Status, Verdict, check_signature};
+
+/// The most items one bulk request may carry.
+pub const MAX_ITEMS: usize = 1000;
+
+/// One thing to verify: a code or a whole credential, optionally with the NIP of the person
+/// who presented it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Item {
+    pub code: Option<String>,
+    pub credential: Option<Value>,
+    pub nip: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemResult {
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// What the register holds for the certificate, when it is known.
+    pub certificate: Option<Summary>,
+    /// Present when the item carried a NIP: whether it is the holder's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder_matches: Option<bool>,
+}
+
+/// The verdict on a known certificate: revoked (with when and why) or valid.
+pub fn standing(c: &Certificate) -> Verdict {
+    match (&c.row.revoked_at, &c.row.revocation_reason) {
+        (Some(at), reason) => Verdict {
+            status: Status::Revoked,
+            reason: Some(reason.clone().unwrap_or_default()),
+            revoked_at: Some(rfc3339(*at)),
+        },
+        (None, _) => Verdict::new(Status::Valid, None),
+    }
+}
+
+fn credential_id(credential: &Value) -> Option<Uuid> {
+    credential["id"].as_str()?.strip_prefix("urn:uuid:")?.parse().ok()
+}
+
+impl Certificates {
+    /// Verifies up to [`MAX_ITEMS`] items with two database reads, whatever their number.
+    pub async fn verify_items(&self, items: &[Item], full_nip: bool) -> Result<Vec<ItemResult>, DbErr> {
+        let keys = self.public_keys().await?;
+        let codes: Vec<String> = items
+            .iter()
+            .filter_map(|i| i.code.as_deref().and_then(|c| VerificationCode::parse(c).ok()))
+            .map(|c| c.to_string())
+            .collect();
+        let ids: Vec<Uuid> =
+            items.iter().filter_map(|i| i.credential.as_ref().and_then(credential_id)).collect();
+        let mut by_code = HashMap::new();
+        let mut by_id = HashMap::new();
+        for chunk in codes.chunks(500) {
+            for row in certificate::Entity::find()
+                .filter(certificate::Column::Code.is_in(chunk.to_vec()))
+                .all(&self.inner.db)
+                .await?
+            {
+                by_code.insert(row.code.clone(), Certificate::from_row(row));
+            }
+        }
+        for chunk in ids.chunks(500) {
+            for row in certificate::Entity::find()
+                .filter(certificate::Column::Id.is_in(chunk.to_vec()))
+                .all(&self.inner.db)
+                .await?
+            {
+                by_id.insert(row.id, Certificate::from_row(row));
+            }
+        }
+        Ok(items
+            .iter()
+            .map(|item| {
+                let (verdict, found) = match (&item.code, &item.credential) {
+                    (Some(code), None) => match VerificationCode::parse(code) {
+                        Err(_) => (Verdict::new(Status::Invalid, Some("malformed_code")), None),
+                        Ok(code) => match by_code.get(code.as_str()) {
+                            Some(c) => (standing(c), Some(c)),
+                            None => (Verdict::new(Status::Unknown, Some("not_issued")), None),
+                        },
+                    },
+                    (None, Some(credential)) => match check_signature(credential, &keys) {
+                        Err(v) => (v, None),
+                        Ok(()) => match credential_id(credential).and_then(|id| by_id.get(&id)) {
+                            None => (Verdict::new(Status::Unknown, Some("not_issued")), None),
+                            Some(c) if !same_document(credential, &c.credential) => {
+                                (Verdict::new(Status::Tampered, Some("differs_from_issued")), Some(c))
+                            }
+                            Some(c) => (standing(c), Some(c)),
+                        },
+                    },
+                    _ => (Verdict::new(Status::Invalid, Some("needs_code_or_credential")), None),
+                };
+                let holder_matches = item.nip.as_ref().zip(found).map(|(nip, c)| {
+                    nip.trim() == crate::credential::text(&c.credential, "/credentialSubject/nip")
+                });
+                let verdict = if holder_matches == Some(false) && verdict.status == Status::Valid {
+                    Verdict::new(Status::Invalid, Some("holder_mismatch"))
+                } else {
+                    verdict
+                };
+                ItemResult { verdict, certificate: found.map(|c| c.summary(full_nip)), holder_matches }
+            })
+            .collect())
+    }
+}
+
+/// Whether two credentials are the same document: equal RFC 8785 forms, so key order and
+/// whitespace do not matter, and any changed value does.
+fn same_document(a: &Value, b: &Value) -> bool {
+    match (serde_json_canonicalizer::to_vec(a), serde_json_canonicalizer::to_vec(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}

@@ -1,0 +1,230 @@
+//! Issuing certificates from course completions, exactly once each.
+//!
+//! A completion is committed by the grading transaction; the certificate comes after, in its
+//! own transaction. Between the two the process may die, so the completion row itself is the
+//! durable to-do: [`Certificates::issue_pending`] issues for every completion that has no
+//! certificate, at start and periodically, and the request that completed the course asks for
+//! its certificate straight away. Whoever comes first issues; the others find the certificate
+//! (the unique index on `completion_id` is the backstop under the write lock).
+
+use penkom_storage::entities::{certificate, course, course_completion, course_version, opd, person};
+use penkom_storage::{begin_write, is_unique_violation, serialize_on};
+use progress_tracking::CourseCompletion;
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::credential::{Facts, build};
+use crate::log_chain::sha256_hex;
+use crate::service::{Certificate, Certificates, WRITE_LOCK};
+use crate::status_list::LIST_BITS;
+use crate::{VerificationCode, log};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("no completion {0}")]
+    NoCompletion(Uuid),
+    #[error("the completion's {0} is missing")]
+    Incomplete(&'static str),
+    #[error("the revocation status list is full")]
+    StatusListFull,
+    #[error("signing failed: {0}")]
+    Sign(#[from] crate::proof::ProofError),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl Certificates {
+    /// Issues a certificate for every completion that has none. Returns how many were issued.
+    pub async fn issue_pending(&self) -> Result<usize, IssueError> {
+        let mut issued = 0;
+        loop {
+            let pending: Vec<Uuid> = course_completion::Entity::find()
+                .select_only()
+                .column(course_completion::Column::Id)
+                .filter(
+                    course_completion::Column::Id.not_in_subquery(
+                        Query::select()
+                            .column(certificate::Column::CompletionId)
+                            .from(certificate::Entity)
+                            .to_owned(),
+                    ),
+                )
+                .limit(200)
+                .into_tuple()
+                .all(&self.inner.db)
+                .await?;
+            if pending.is_empty() {
+                return Ok(issued);
+            }
+            for id in pending {
+                if self.issue(id).await?.1 {
+                    issued += 1;
+                }
+            }
+        }
+    }
+
+    /// The certificate of completion `completion_id`, issuing it if there is none yet. The flag
+    /// says whether this call issued it.
+    pub async fn issue(&self, completion_id: Uuid) -> Result<(Certificate, bool), IssueError> {
+        // One retry: a unique violation means another node issued between our check and insert
+        // (possible only if the lock is bypassed), and the second pass then finds its work.
+        for attempt in 0..2 {
+            let txn = begin_write(&self.inner.db).await?;
+            serialize_on(&txn, WRITE_LOCK).await?;
+            if let Some(row) = existing(&txn, completion_id).await? {
+                txn.rollback().await?;
+                return Ok((Certificate::from_row(row), false));
+            }
+            match self.issue_in(&txn, completion_id).await {
+                Ok(row) => {
+                    txn.commit().await?;
+                    tracing::info!(certificate = %row.id, number = %row.number, "certificate issued");
+                    return Ok((Certificate::from_row(row), true));
+                }
+                Err(IssueError::Db(e)) if attempt == 0 && is_unique_violation(&e) => txn.rollback().await?,
+                Err(e) => return Err(e),
+            }
+        }
+        let txn = self.inner.db.begin().await?;
+        let row = existing(&txn, completion_id).await?.ok_or(IssueError::NoCompletion(completion_id))?;
+        Ok((Certificate::from_row(row), false))
+    }
+
+    async fn issue_in(
+        &self,
+        txn: &DatabaseTransaction,
+        completion_id: Uuid,
+    ) -> Result<certificate::Model, IssueError> {
+        let now = self.inner.clock.now();
+        let completion: CourseCompletion = course_completion::Entity::find_by_id(completion_id)
+            .one(txn)
+            .await?
+            .ok_or(IssueError::NoCompletion(completion_id))?
+            .into();
+        let holder = person::Entity::find_by_id(completion.person_id)
+            .one(txn)
+            .await?
+            .ok_or(IssueError::Incomplete("person"))?;
+        let opd_name = match holder.opd_id {
+            Some(id) => opd::Entity::find_by_id(id).one(txn).await?.map(|o| o.name).unwrap_or_default(),
+            None => String::new(),
+        };
+        let version = course_version::Entity::find_by_id(completion.version_id)
+            .one(txn)
+            .await?
+            .ok_or(IssueError::Incomplete("course version"))?;
+        let course_code = course::Entity::find_by_id(completion.course_id)
+            .one(txn)
+            .await?
+            .map(|c| c.code)
+            .unwrap_or_default();
+        let zone = &self.inner.config.zone;
+        let year = zone.year_of(completion.completed_at);
+        let seq = next_seq(txn, year).await?;
+        let id = Uuid::now_v7();
+        let e = &completion.evidence;
+        let facts = Facts {
+            id,
+            number: self.inner.config.template.render(seq, year),
+            code: fresh_code(txn).await?,
+            holder_name: holder.name.clone(),
+            holder_nip: holder.nip.clone().unwrap_or_default(),
+            employment_type: holder.employment_type.clone().unwrap_or_default(),
+            opd: opd_name,
+            course_code,
+            course_title: version.title.clone(),
+            course_version: version.version,
+            content_hash: version.content_hash.clone().unwrap_or_default(),
+            jp: version.jp.clone(),
+            completed_at: completion.completed_at,
+            completed_on: zone.to_local(completion.completed_at).date_naive(),
+            issued_at: now,
+            score: e.post_test.best_score,
+            pass_mark: e.post_test.pass_mark,
+            engaged_minutes: e.engaged_minutes,
+            evidence_digest: completion.evidence_digest.clone(),
+            status_index: fresh_status_index(txn).await?,
+            test_data: completion.test_data,
+        };
+        let signed = self.sign(&build(&facts, &self.inner.config.issuer), now)?;
+        // Stored as serialised here and served byte for byte from then on.
+        let credential = serde_json::to_string(&signed).map_err(|_| IssueError::Incomplete("credential"))?;
+        let row = certificate::ActiveModel {
+            id: Set(id),
+            completion_id: Set(completion_id),
+            person_id: Set(completion.person_id),
+            course_id: Set(completion.course_id),
+            version_id: Set(completion.version_id),
+            number: Set(facts.number.clone()),
+            year: Set(year),
+            seq: Set(seq),
+            code: Set(facts.code.clone()),
+            status_index: Set(facts.status_index as i32),
+            jp: Set(facts.jp.clone()),
+            completed_at: Set(completion.completed_at),
+            issued_at: Set(now),
+            kid: Set(self.inner.signer.kid.clone()),
+            credential: Set(credential.clone()),
+            revoked_at: Set(None),
+            revocation_reason: Set(None),
+            revoked_by: Set(None),
+            test_data: Set(completion.test_data),
+        }
+        .insert(txn)
+        .await?;
+        log::append(txn, now, "issue", id, &sha256_hex(credential.as_bytes())).await?;
+        Ok(row)
+    }
+}
+
+async fn existing<C: ConnectionTrait>(
+    db: &C,
+    completion_id: Uuid,
+) -> Result<Option<certificate::Model>, DbErr> {
+    certificate::Entity::find().filter(certificate::Column::CompletionId.eq(completion_id)).one(db).await
+}
+
+async fn next_seq(txn: &DatabaseTransaction, year: i32) -> Result<i64, DbErr> {
+    let max: Option<Option<i64>> = certificate::Entity::find()
+        .select_only()
+        .column_as(certificate::Column::Seq.max(), "max_seq")
+        .filter(certificate::Column::Year.eq(year))
+        .into_tuple()
+        .one(txn)
+        .await?;
+    Ok(max.flatten().unwrap_or(0) + 1)
+}
+
+/// A verification code no certificate has. With 50 random bits a clash is a once-in-a-lifetime
+/// event, but checking costs one indexed read.
+async fn fresh_code(txn: &DatabaseTransaction) -> Result<String, DbErr> {
+    loop {
+        let code = VerificationCode::generate().to_string();
+        let taken = certificate::Entity::find().filter(certificate::Column::Code.eq(&code)).one(txn).await?;
+        if taken.is_none() {
+            return Ok(code);
+        }
+    }
+}
+
+/// A random free bit of the status list.
+async fn fresh_status_index(txn: &DatabaseTransaction) -> Result<u32, IssueError> {
+    // Random draws find a free bit quickly while the list is less than about 90 % full; past
+    // that, the list is treated as full rather than drawing for ever.
+    for _ in 0..64 {
+        let index = rand::random_range(0..LIST_BITS);
+        let taken = certificate::Entity::find()
+            .filter(certificate::Column::StatusIndex.eq(index as i32))
+            .one(txn)
+            .await?;
+        if taken.is_none() {
+            return Ok(index);
+        }
+    }
+    Err(IssueError::StatusListFull)
+}

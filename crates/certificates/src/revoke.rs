@@ -1,0 +1,87 @@
+//! Revocation, and the signed status list that publishes it.
+
+use penkom_core::UserId;
+use penkom_storage::entities::certificate;
+use penkom_storage::{begin_write, serialize_on};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::credential::rfc3339;
+use crate::log;
+use crate::log_chain::revocation_hash;
+use crate::service::{Certificate, Certificates, WRITE_LOCK};
+use crate::status_list::{self, Revoked};
+
+/// The longest revocation reason kept; it is shown on the public page.
+pub const MAX_REASON_CHARS: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeError {
+    #[error("no certificate {0}")]
+    NotFound(Uuid),
+    #[error("the certificate was already revoked")]
+    AlreadyRevoked,
+    #[error("a revocation needs a reason of 3 to {MAX_REASON_CHARS} characters")]
+    InvalidReason,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl Certificates {
+    /// Revokes certificate `id` for `reason`. Revocation is final: a certificate issued in error
+    /// is revoked, and a corrected one comes from a new completion.
+    pub async fn revoke(&self, id: Uuid, by: UserId, reason: &str) -> Result<Certificate, RevokeError> {
+        let reason = reason.trim();
+        if !(3..=MAX_REASON_CHARS).contains(&reason.chars().count()) {
+            return Err(RevokeError::InvalidReason);
+        }
+        let txn = begin_write(&self.inner.db).await?;
+        serialize_on(&txn, WRITE_LOCK).await?;
+        let row = certificate::Entity::find_by_id(id).one(&txn).await?.ok_or(RevokeError::NotFound(id))?;
+        if row.revoked_at.is_some() {
+            return Err(RevokeError::AlreadyRevoked);
+        }
+        // Whole seconds, so the stored time and the logged hash's text are the same instant.
+        let now = self.inner.clock.now().with_nanosecond(0).unwrap_or_else(|| self.inner.clock.now());
+        let mut active = row.into_active_model();
+        active.revoked_at = Set(Some(now));
+        active.revocation_reason = Set(Some(reason.to_string()));
+        active.revoked_by = Set(Some(by.0));
+        let row = active.update(&txn).await?;
+        log::append(&txn, now, "revoke", id, &revocation_hash(id, &rfc3339(now), reason)).await?;
+        txn.commit().await?;
+        tracing::info!(certificate = %id, "certificate revoked");
+        Ok(Certificate::from_row(row))
+    }
+
+    /// The revocation status list credential, signed now.
+    pub async fn status_list(&self) -> Result<Value, crate::log::LogHeadError> {
+        let revoked: Vec<(i32, Option<chrono::DateTime<chrono::Utc>>, Option<String>)> =
+            certificate::Entity::find()
+                .select_only()
+                .column(certificate::Column::StatusIndex)
+                .column(certificate::Column::RevokedAt)
+                .column(certificate::Column::RevocationReason)
+                .filter(certificate::Column::RevokedAt.is_not_null())
+                .into_tuple()
+                .all(&self.inner.db)
+                .await?;
+        let revoked: Vec<Revoked> = revoked
+            .into_iter()
+            .map(|(index, at, reason)| Revoked {
+                index: index as u32,
+                revoked_at: at.map(rfc3339).unwrap_or_default(),
+                reason: reason.unwrap_or_default(),
+            })
+            .collect();
+        let now = self.inner.clock.now();
+        let issuer = self.issuer();
+        let doc = status_list::credential(&issuer.status_list_url(), &issuer.did, &rfc3339(now), &revoked);
+        Ok(self.sign(&doc, now)?)
+    }
+}
+
+use chrono::Timelike;

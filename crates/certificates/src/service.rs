@@ -1,0 +1,171 @@
+//! The certificate service: the one part of this crate that reads and writes the database.
+//!
+//! Issuing, revoking and appending to the log happen in one write transaction each, taken under
+//! one lock (`serialize_on`, and SQLite's single writer): numbers are sequential per year, the
+//! log is a chain, and both need the previous value to write the next. Issuance runs far less
+//! often than heartbeats, so one queue for it costs nothing that matters.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use penkom_core::{Clock, LocalZone, UserId};
+use penkom_storage::entities::{certificate, signing_key};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::keys::{self, KeyError, KeyFile, PublicKey, PublicKeys, SigningIdentity};
+use crate::summary::Summary;
+use crate::{Issuer, NumberTemplate, proof};
+
+/// The advisory lock key that queues certificate writes on PostgreSQL ("CERT" in ASCII).
+pub(crate) const WRITE_LOCK: i64 = 0x4345_5254;
+
+/// What the service is configured with.
+#[derive(Debug, Clone)]
+pub struct CertificateConfig {
+    pub issuer: Issuer,
+    pub template: NumberTemplate,
+    pub zone: LocalZone,
+}
+
+/// A certificate as stored.
+#[derive(Debug, Clone)]
+pub struct Certificate {
+    pub row: certificate::Model,
+    /// The stored credential, parsed.
+    pub credential: Value,
+}
+
+impl Certificate {
+    pub(crate) fn from_row(row: certificate::Model) -> Self {
+        // Written by this service from a `Value`; a row that no longer parses was edited by
+        // hand, and shows as an empty document that verification will call tampered.
+        let credential = serde_json::from_str(&row.credential).unwrap_or(Value::Null);
+        Self { row, credential }
+    }
+
+    pub fn summary(&self, full_nip: bool) -> Summary {
+        Summary::of(self, full_nip)
+    }
+}
+
+#[derive(Clone)]
+pub struct Certificates {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: CertificateConfig,
+    pub(crate) signer: SigningIdentity,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error("cannot record the public keys: {0}")]
+    Db(#[from] DbErr),
+}
+
+impl Certificates {
+    /// Loads the signing keys from `keys_dir` (generating the first one if there is none and
+    /// `generate_if_missing`), records their public halves in the database so they stay
+    /// published, and signs with the newest.
+    pub async fn open(
+        db: DatabaseConnection,
+        clock: Arc<dyn Clock>,
+        config: CertificateConfig,
+        keys_dir: &Path,
+        generate_if_missing: bool,
+    ) -> Result<Self, OpenError> {
+        let mut files = keys::load_dir(keys_dir)?;
+        if files.is_empty() && generate_if_missing {
+            let file = keys::generate(keys_dir, clock.now())?;
+            tracing::info!(kid = %file.kid, dir = %keys_dir.display(), "generated the first signing key");
+            files.push(file);
+        }
+        let signer = keys::current(&files, keys_dir)?;
+        register_keys(&db, &files).await?;
+        Ok(Self { inner: Arc::new(Inner { db, clock, config, signer }) })
+    }
+
+    pub fn issuer(&self) -> &Issuer {
+        &self.inner.config.issuer
+    }
+
+    pub fn zone(&self) -> &LocalZone {
+        &self.inner.config.zone
+    }
+
+    /// Every public key ever recorded: the DID document and JWKS publish these.
+    pub async fn public_keys(&self) -> Result<PublicKeys, DbErr> {
+        let rows = signing_key::Entity::find()
+            .order_by_asc(signing_key::Column::CreatedAt)
+            .all(&self.inner.db)
+            .await?;
+        Ok(PublicKeys(
+            rows.iter().filter_map(|r| PublicKeys::parse_one(&r.kid, &r.public_key_multibase)).collect(),
+        ))
+    }
+
+    pub async fn find(&self, id: Uuid) -> Result<Option<Certificate>, DbErr> {
+        Ok(certificate::Entity::find_by_id(id).one(&self.inner.db).await?.map(Certificate::from_row))
+    }
+
+    pub async fn find_by_code(&self, code: &str) -> Result<Option<Certificate>, DbErr> {
+        Ok(certificate::Entity::find()
+            .filter(certificate::Column::Code.eq(code))
+            .one(&self.inner.db)
+            .await?
+            .map(Certificate::from_row))
+    }
+
+    /// A person's certificates, newest first.
+    pub async fn list_for(&self, person: UserId) -> Result<Vec<Certificate>, DbErr> {
+        Ok(certificate::Entity::find()
+            .filter(certificate::Column::PersonId.eq(person.0))
+            .order_by_desc(certificate::Column::IssuedAt)
+            .all(&self.inner.db)
+            .await?
+            .into_iter()
+            .map(Certificate::from_row)
+            .collect())
+    }
+
+    /// Signs `document` with the current key, as of now.
+    pub(crate) fn sign(&self, document: &Value, now: DateTime<Utc>) -> Result<Value, proof::ProofError> {
+        let method = format!("{}#{}", self.inner.config.issuer.did, self.inner.signer.kid);
+        proof::sign(document, &self.inner.signer.key, &method, &crate::credential::rfc3339(now))
+    }
+}
+
+async fn register_keys(db: &DatabaseConnection, files: &[KeyFile]) -> Result<(), DbErr> {
+    for f in files {
+        let row = signing_key::ActiveModel {
+            kid: sea_orm::Set(f.kid.clone()),
+            public_key_multibase: sea_orm::Set(f.public_key_multibase.clone()),
+            created_at: sea_orm::Set(f.created),
+        };
+        // Every node registers the keys it holds at start; the first one wins and the others
+        // find it there.
+        signing_key::Entity::insert(row)
+            .on_conflict_do_nothing_on([signing_key::Column::Kid])
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The published keys as verification needs them, for callers holding only key files.
+pub fn public_keys_of(files: &[KeyFile]) -> PublicKeys {
+    PublicKeys(
+        files
+            .iter()
+            .filter_map(|f| PublicKeys::parse_one(&f.kid, &f.public_key_multibase))
+            .collect::<Vec<PublicKey>>(),
+    )
+}

@@ -1,0 +1,69 @@
+//! What a verification page or a list shows of a certificate, read from the credential as
+//! issued (never from other rows, so the page and the signed document cannot disagree).
+
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::credential::{mask_nip, rfc3339, text};
+use crate::service::Certificate;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub id: Uuid,
+    pub number: String,
+    pub code: String,
+    pub holder_name: String,
+    /// The full NIP for the holder and verifiers; masked (`198503********1001`) in public.
+    pub holder_nip: String,
+    pub employment_type: String,
+    pub opd: String,
+    pub course_code: String,
+    pub course_title: String,
+    pub course_version: String,
+    pub content_hash: String,
+    pub jp: String,
+    /// Local date of completion, `YYYY-MM-DD`.
+    pub completed_on: String,
+    pub issued_at: String,
+    pub post_test_score: String,
+    pub engaged_minutes: i64,
+    pub evidence_digest: String,
+    pub issuer: String,
+    pub verify_url: String,
+    pub revoked_at: Option<String>,
+    pub revocation_reason: Option<String>,
+    pub test_data: bool,
+}
+
+impl Summary {
+    pub(crate) fn of(c: &Certificate, full_nip: bool) -> Self {
+        let v = &c.credential;
+        let s = |p: &str| text(v, &format!("/credentialSubject{p}")).to_string();
+        let nip = s("/nip");
+        Self {
+            id: c.row.id,
+            number: c.row.number.clone(),
+            code: c.row.code.clone(),
+            holder_name: s("/name"),
+            holder_nip: if full_nip { nip } else { mask_nip(&nip) },
+            employment_type: s("/employmentType"),
+            opd: s("/opd"),
+            course_code: s("/achievement/humanCode"),
+            course_title: s("/achievement/name"),
+            course_version: s("/achievement/version"),
+            content_hash: s("/achievement/contentHash"),
+            jp: s("/jp"),
+            completed_on: s("/completedOn"),
+            issued_at: rfc3339(c.row.issued_at),
+            post_test_score: s("/result/0/value"),
+            engaged_minutes: v.pointer("/evidence/0/engagedMinutes").and_then(Value::as_i64).unwrap_or(0),
+            evidence_digest: text(v, "/evidence/0/evidenceDigest").to_string(),
+            issuer: text(v, "/issuer/name").to_string(),
+            verify_url: text(v, "/evidence/0/id").to_string(),
+            revoked_at: c.row.revoked_at.map(rfc3339),
+            revocation_reason: c.row.revocation_reason.clone(),
+            test_data: c.row.test_data,
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The HTML of the public verification page, in Bahasa Indonesia.
+//!
+//! A page and not only JSON, because the person scanning a QR code with a phone is an HR clerk,
+//! not a program. It shows the status first and in words (a revoked certificate says so, with
+//! date and reason, instead of looking like a fake), then what the certificate states, with the
+//! NIP masked as the personal-data law asks of public pages.
+
+use certificates::Summary;
+use chrono::DateTime;
+use penkom_core::LocalZone;
+
+/// Escapes text for HTML element content and attribute values.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `2026-11-02` or an RFC 3339 time as `2 November 2026` (local date).
+fn date(s: &str, zone: &LocalZone) -> String {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return certificates::pdf::indonesian_date(zone.to_local(t.to_utc()).date_naive());
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(certificates::pdf::indonesian_date)
+        .unwrap_or_else(|_| s.to_string())
+}
+
+pub fn render(
+    status: &str,
+    reason: Option<&str>,
+    revoked_at: Option<&str>,
+    c: Option<&Summary>,
+    zone: &LocalZone,
+) -> String {
+    let (title, colour, explanation) = match status {
+        "valid" => {
+            ("SAH", "#1b7f3b", "Sertifikat ini diterbitkan oleh Penkom dan tidak dicabut.".to_string())
+        }
+        "revoked" => (
+            "DICABUT",
+            "#b3261e",
+            format!(
+                "Sertifikat ini pernah diterbitkan, tetapi dicabut pada {}. Alasan: {}",
+                revoked_at.map(|t| date(t, zone)).unwrap_or_default(),
+                reason.unwrap_or("-")
+            ),
+        ),
+        _ => (
+            "TIDAK DIKENAL",
+            "#6b6b6b",
+            "Tidak ada sertifikat dengan kode ini. Periksa kembali kode yang diketik.".to_string(),
+        ),
+    };
+    let mut rows = String::new();
+    if let Some(c) = c {
+        let mut row =
+            |k: &str, v: &str| rows.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>\n", esc(k), esc(v)));
+        row("Nomor sertifikat", &c.number);
+        row("Nama", &c.holder_name);
+        row("NIP", &c.holder_nip);
+        row("Pelatihan", &format!("{} ({})", c.course_title, c.course_code));
+        row("Versi materi", &c.course_version);
+        row("Jam pelajaran", &format!("{} JP", c.jp));
+        row("Tanggal selesai", &date(&c.completed_on, zone));
+        row("Tanggal terbit", &date(&c.issued_at, zone));
+        row("Waktu belajar terukur", &format!("{} menit", c.engaged_minutes));
+        row("Nilai post-test", &c.post_test_score);
+        row("Sidik bukti belajar", &c.evidence_digest);
+        row("Penerbit", &c.issuer);
+        if c.test_data {
+            row("Catatan", "DATA UJI: diterbitkan dengan jam simulasi, tidak berlaku");
+        }
+    }
+    format!(
+        r#"<!doctype html>
+<html lang="id">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Verifikasi Sertifikat Penkom: {title}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#222}}
+.status{{border-radius:.5rem;padding:1rem 1.25rem;color:#fff;background:{colour}}}.status h1{{margin:0 0 .25rem}}
+table{{border-collapse:collapse;width:100%;margin-top:1rem}}th,td{{text-align:left;padding:.4rem;border-bottom:1px solid #ddd;vertical-align:top}}
+th{{width:40%;font-weight:600}}td{{word-break:break-all}}</style></head>
+<body>
+<div class="status"><h1>{title}</h1><p>{explanation}</p></div>
+<table>
+{rows}</table>
+<p><small>Sertifikat Penkom ditandatangani secara elektronik (Ed25519). Dokumen elektroniknya dapat diperiksa di luar jaringan dengan kunci publik di <code>/.well-known/jwks.json</code>.</small></p>
+</body></html>
+"#,
+        explanation = esc(&explanation)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_it_shows() {
+        let page = render(
+            "revoked",
+            Some("<script>alert(1)</script>"),
+            Some("2026-12-01T03:00:00Z"),
+            None,
+            &LocalZone::default(),
+        );
+        assert!(page.contains("DICABUT"));
+        assert!(page.contains("&lt;script&gt;"));
+        assert!(!page.contains("<script>"));
+        assert!(page.contains("1 Desember 2026"));
+    }
+}

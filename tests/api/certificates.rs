@@ -1,0 +1,342 @@
+//! Certificates end to end: one certificate per completion (also across a crash), its QR page,
+//! the bulk API and `penkom verify` telling valid, tampered and revoked apart, the PDF and its
+//! QR code, the published keys, and the tamper-evident log under `penkom audit`.
+
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use penkom_core::Clock;
+use serde_json::{Value, json};
+
+use crate::post_test::{Course, course_worth, post_test, right_answers, start_attempt, study_course, submit};
+use crate::support::{TestApp, TestEnv, error_code, penkom};
+
+/// Studies and passes `c`; returns the submit answer.
+async fn pass(app: &TestApp, c: &Course) -> Value {
+    study_course(app, c).await;
+    answer_right(app, c).await;
+    let (status, body) = submit(app, &c.learner, &open_attempt(app, c).await).await;
+    assert_eq!((status, body["passed"].as_bool()), (200, Some(true)), "{body}");
+    body
+}
+
+async fn open_attempt(app: &TestApp, c: &Course) -> String {
+    let (status, attempt, _) = start_attempt(app, c).await;
+    assert!(status == 200 || status == 201, "{attempt}");
+    attempt["attempt_id"].as_str().unwrap().to_string()
+}
+
+/// Starts an attempt and saves the right answers to all its questions.
+async fn answer_right(app: &TestApp, c: &Course) {
+    let (_, attempt, _) = start_attempt(app, c).await;
+    let id = attempt["attempt_id"].as_str().unwrap();
+    let answers = right_answers(&attempt["questions"]);
+    let res = app
+        .put_json(&format!("/api/v1/attempts/{id}/answers"), &c.learner, &json!({"answers": answers}))
+        .await;
+    assert_eq!(res.status(), 200);
+    app.clock.advance(Duration::minutes(3));
+}
+
+async fn bulk(app: &TestApp, token: &str, items: Value) -> Vec<Value> {
+    let res = app.post_json("/api/v1/verify", Some(token), &json!({ "items": items })).await;
+    assert_eq!(res.status(), 200);
+    res.json::<Value>().await.unwrap()["results"].as_array().unwrap().clone()
+}
+
+fn write_json(dir: &std::path::Path, name: &str, v: &Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, v.to_string()).unwrap();
+    path.display().to_string()
+}
+
+/// `penkom verify` on `credential`: (exit success, report).
+fn verify_offline(env: &TestEnv, credential: &Value, jwks: &Value, list: Option<&Value>) -> (bool, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_json(dir.path(), "credential.json", credential);
+    let keys = write_json(dir.path(), "jwks.json", jwks);
+    let mut args = vec!["verify".to_string(), file, "--keys".into(), keys];
+    if let Some(list) = list {
+        args.extend(["--status-list".into(), write_json(dir.path(), "status.json", list)]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = penkom(env, &args, None);
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.success(), report)
+}
+
+#[tokio::test]
+async fn a_completion_yields_one_certificate_that_verifies_until_revoked() {
+    let app = TestApp::spawn().await;
+    let verifier = app.signed_in("verifier").await;
+    let c = course_worth(&app, post_test(3, 0, 4, false), "2").await;
+    let passed = pass(&app, &c).await;
+    let issued = &passed["certificate"];
+    let id = issued["id"].as_str().unwrap().to_string();
+    let code = issued["code"].as_str().unwrap().to_string();
+    assert_eq!(issued["verify_url"], format!("http://penkom.test/v/{code}"));
+    assert_eq!(issued["number"], "1/PENKOM/BKPSDM/2026");
+
+    // Exactly one certificate, also when the submission is repeated.
+    let (_, again) = submit(&app, &c.learner, passed["attempt_id"].as_str().unwrap()).await;
+    assert_eq!(again["certificate"]["id"], id.as_str());
+    let mine = app.get_ok("/api/v1/me/certificates", &c.learner).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(
+        (mine[0]["jp"].as_str(), mine[0]["holder_nip"].as_str()),
+        (Some("2"), Some("199103172019031005"))
+    );
+
+    // The QR page and its JSON twin: valid, NIP masked.
+    let page = app.get(&format!("/v/{code}"), None).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("SAH") && html.contains("2 JP"), "{html}");
+    // (The test harness names people after their NIP, so only the NIP row is checked.)
+    assert!(html.contains("<th>NIP</th><td>199103********1005</td>"), "the NIP is not masked: {html}");
+    let public: Value =
+        app.get(&format!("/api/v1/verify/{}", code.to_lowercase()), None).await.json().await.unwrap();
+    assert_eq!((public["status"].as_str(), public["certificate"]["jp"].as_str()), (Some("valid"), Some("2")));
+    let unknown = app.get("/api/v1/verify/00000000000", None).await;
+    assert_eq!(unknown.status(), 404);
+
+    // The credential as issued: OB 3.0, signed with a key the DID document and JWKS publish.
+    let credential: Value = app.get_ok(&format!("/api/v1/certificates/{id}"), &c.learner).await;
+    assert!(credential["type"].as_array().unwrap().contains(&json!("OpenBadgeCredential")));
+    assert_eq!(credential["proof"]["cryptosuite"], "eddsa-jcs-2022");
+    assert_eq!(credential["credentialSubject"]["nip"], "199103172019031005");
+    let method = credential["proof"]["verificationMethod"].as_str().unwrap();
+    let did: Value = app.get("/.well-known/did.json", None).await.json().await.unwrap();
+    assert_eq!(did["id"], "did:web:penkom.test");
+    assert!(did["assertionMethod"].as_array().unwrap().contains(&json!(method)));
+    let jwks: Value = app.get("/.well-known/jwks.json", None).await.json().await.unwrap();
+    assert!(jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"] == method));
+    // Another learner is told it does not exist; a verifier may read it.
+    let other = app.person("199512312020122001", "other@test.go.id", "learner", "PNS", "BKPSDM").await;
+    let other = app.token(&other.0, &other.1).await;
+    let res = app.get(&format!("/api/v1/certificates/{id}"), Some(&other)).await;
+    assert_eq!((res.status().as_u16(), error_code(res).await.as_str()), (404, "certificate_not_found"));
+    assert_eq!(app.get_ok(&format!("/api/v1/certificates/{id}"), &verifier).await, credential);
+
+    // The PDF parses, says what the credential says, and its QR code leads to the page.
+    let res = app.get(&format!("/api/v1/certificates/{id}/pdf"), Some(&c.learner)).await;
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let pdf = certificates::inspect::read(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!(pdf.qr_codes, [format!("http://penkom.test/v/{code}")]);
+    assert!(
+        pdf.text.contains("1/PENKOM/BKPSDM/2026") && pdf.text.contains("2 (dua) jam pelajaran"),
+        "{}",
+        pdf.text
+    );
+
+    // The same credential with its JP edited from 2 to 20 is tampered, online and offline.
+    let mut edited = credential.clone();
+    edited["credentialSubject"]["jp"] = "20".into();
+    edited["credentialSubject"]["creditsEarned"] = 20.0.into();
+    let results = bulk(
+        &app,
+        &verifier,
+        json!([
+            {"credential": credential}, {"credential": edited}, {"code": code}, {"code": "00000000000"},
+            {"credential": {"hello": "world"}}, {"code": code, "nip": "198503122010011001"}
+        ]),
+    )
+    .await;
+    let statuses: Vec<(&str, &str)> =
+        results.iter().map(|r| (r["status"].as_str().unwrap(), r["reason"].as_str().unwrap_or(""))).collect();
+    assert_eq!(
+        statuses,
+        [
+            ("valid", ""),
+            ("tampered", "signature_mismatch"),
+            ("valid", ""),
+            ("unknown", "not_issued"),
+            ("invalid", "not_a_credential"),
+            ("invalid", "holder_mismatch")
+        ]
+    );
+    assert_eq!(results[0]["certificate"]["holder_nip"], "199103172019031005");
+    let (ok, report) = verify_offline(&app.env, &credential, &jwks, None);
+    assert!(ok, "{report}");
+    assert_eq!(report["status"], "valid");
+    let (ok, report) = verify_offline(&app.env, &edited, &jwks, None);
+    assert!(!ok);
+    assert_eq!(
+        (report["status"].as_str(), report["reason"].as_str()),
+        (Some("tampered"), Some("signature_mismatch"))
+    );
+
+    // Revocation: by a verifier, with a reason, once.
+    let learner_try = app
+        .post_json(&format!("/api/v1/certificates/{id}/revoke"), Some(&c.learner), &json!({"reason": "x"}))
+        .await;
+    assert_eq!(learner_try.status(), 403);
+    let no_reason = app
+        .post_json(&format!("/api/v1/certificates/{id}/revoke"), Some(&verifier), &json!({"reason": " "}))
+        .await;
+    assert_eq!(error_code(no_reason).await, "invalid_reason");
+    let reason = "Data peserta keliru";
+    let res = app
+        .post_json(
+            &format!("/api/v1/certificates/{id}/revoke"),
+            Some(&verifier),
+            &json!({ "reason": reason }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .post_json(
+            &format!("/api/v1/certificates/{id}/revoke"),
+            Some(&verifier),
+            &json!({ "reason": reason }),
+        )
+        .await;
+    assert_eq!(error_code(res).await, "certificate_already_revoked");
+
+    // …and all three say revoked, with the reason.
+    let html = app.get(&format!("/v/{code}"), None).await.text().await.unwrap();
+    assert!(html.contains("DICABUT") && html.contains(reason), "{html}");
+    let results = bulk(&app, &verifier, json!([{"credential": credential}, {"code": code}])).await;
+    for r in &results {
+        assert_eq!((r["status"].as_str(), r["reason"].as_str()), (Some("revoked"), Some(reason)), "{r}");
+    }
+    let list: Value = app.get("/status/revocation", None).await.json().await.unwrap();
+    let (ok, report) = verify_offline(&app.env, &credential, &jwks, Some(&list));
+    assert!(!ok);
+    assert_eq!(
+        (report["status"].as_str(), report["reason"].as_str()),
+        (Some("revoked"), Some(reason)),
+        "{report}"
+    );
+    assert_eq!(report["status_list_date"], list["validFrom"]);
+
+    // The log has both events; its signed head says so.
+    let head: Value = app.get("/api/v1/log/head", None).await.json().await.unwrap();
+    assert_eq!(head["credentialSubject"]["treeSize"], 2);
+    let keys = certificates::PublicKeys::from_jwks(&jwks);
+    certificates::proof::verify(&head, |m| keys.resolve(m)).expect("the head is signed");
+}
+
+#[tokio::test]
+async fn the_audit_finds_a_certificate_edited_in_the_database() {
+    let app = TestApp::spawn().await;
+    let c = course_worth(&app, post_test(3, 0, 4, false), "2").await;
+    pass(&app, &c).await;
+    let env = app.stop().await;
+    let out = penkom(&env, &["audit"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["entries"].as_i64(), report["certificates"].as_i64()), (Some(1), Some(1)));
+
+    // Someone with database access raises the JP in place.
+    let db = penkom_storage::connect(&env.settings.effective_database_url().unwrap(), 1).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    let changed = db
+        .execute_unprepared(
+            r#"UPDATE certificate SET credential = REPLACE(credential, '"jp":"2"', '"jp":"20"')"#,
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.rows_affected(), 1);
+    db.close().await.ok();
+    let out = penkom(&env, &["audit"], None);
+    assert!(!out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["broken"]["seq"], 1, "{report}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken at entry 1"));
+}
+
+#[tokio::test]
+async fn bulk_verification_takes_up_to_a_thousand_items_from_verifiers() {
+    let app = TestApp::spawn().await;
+    let verifier = app.signed_in("verifier").await;
+    let learner = app.signed_in("learner").await;
+    let items: Vec<Value> = (0..1000).map(|_| json!({"code": "00000000000"})).collect();
+    let results = bulk(&app, &verifier, json!(items)).await;
+    assert_eq!(results.len(), 1000);
+    assert!(results.iter().all(|r| r["status"] == "unknown"));
+    let items: Vec<Value> = (0..1001).map(|_| json!({"code": "00000000000"})).collect();
+    let res = app.post_json("/api/v1/verify", Some(&verifier), &json!({ "items": items })).await;
+    assert_eq!((res.status().as_u16(), error_code(res).await.as_str()), (422, "too_many_items"));
+    let res = app.post_json("/api/v1/verify", Some(&verifier), &json!({ "items": [] })).await;
+    assert_eq!(error_code(res).await, "no_items");
+    let res =
+        app.post_json("/api/v1/verify", Some(&learner), &json!({ "items": [{"code": "00000000000"}] })).await;
+    assert_eq!(res.status(), 403);
+}
+
+/// A port free right now, for a child process to listen on.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn a_crash_between_completion_and_issuance_still_yields_exactly_one_certificate() {
+    let app = TestApp::spawn().await;
+    let c = course_worth(&app, post_test(3, 0, 4, false), "2").await;
+    study_course(&app, &c).await;
+    answer_right(&app, &c).await;
+    let attempt = open_attempt(&app, &c).await;
+    let now = app.clock.now();
+    let env = app.stop().await;
+
+    // The real binary, on the same data, set to die right after committing the completion.
+    let port = free_port();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_penkom"));
+    cmd.envs(env.cli_env()).env("PENKOM_LOG", "warn").args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--simulated-clock",
+        "--simulated-clock-start",
+        &now.to_rfc3339(),
+        "--failpoint",
+        "abort_before_issuance",
+    ]);
+    if env.settings.database_url.is_some() {
+        cmd.arg("--i-know-this-is-not-production");
+    }
+    let mut child =
+        cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    assert!(ready, "the child server did not start");
+    let res = client
+        .post(format!("{base}/api/v1/attempts/{attempt}/submit"))
+        .bearer_auth(&c.learner)
+        .json(&json!({}))
+        .send()
+        .await;
+    assert!(res.is_err(), "the process should have died before answering");
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+    assert!(!status.success());
+
+    // Restarted, the server issues from the completion the crash left behind: exactly one.
+    let app = TestApp::spawn_in(env).await;
+    assert_eq!(app.get_ok("/api/v1/me/completions", &c.learner).await.as_array().unwrap().len(), 1);
+    let mut certificates = Value::Null;
+    for _ in 0..50 {
+        certificates = app.get_ok("/api/v1/me/certificates", &c.learner).await;
+        if !certificates.as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    assert_eq!(certificates.as_array().unwrap().len(), 1, "{certificates}");
+    // Asking again (a resubmission, another restart) finds the same one.
+    let (_, again) = submit(&app, &c.learner, &attempt).await;
+    assert_eq!(again["certificate"]["id"], certificates[0]["id"]);
+    let env = app.stop().await;
+    let app = TestApp::spawn_in(env).await;
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    assert_eq!(app.get_ok("/api/v1/me/certificates", &c.learner).await.as_array().unwrap().len(), 1);
+}
