@@ -23,8 +23,7 @@ use crate::state::AppState;
 const PUBLIC_LOOKUPS_PER_MINUTE: u64 = 60;
 
 async fn rate_limit(state: &AppState, addr: ClientAddr) -> Result<(), ApiError> {
-    let key =
-        format!("verify:{}", addr.0.map_or_else(|| "unknown".to_string(), accounts::address_bucket));
+    let key = format!("verify:{}", addr.0.map_or_else(|| "unknown".to_string(), accounts::address_bucket));
     let window = state.live.hit(&key, Duration::from_secs(60)).await?;
     if window.count > PUBLIC_LOOKUPS_PER_MINUTE {
         return Err(ApiError {
