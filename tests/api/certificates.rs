@@ -340,3 +340,44 @@ async fn a_crash_between_completion_and_issuance_still_yields_exactly_one_certif
     tokio::time::sleep(StdDuration::from_millis(300)).await;
     assert_eq!(app.get_ok("/api/v1/me/certificates", &c.learner).await.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_rotated_key_signs_from_then_on_and_older_certificates_still_verify() {
+    let app = TestApp::spawn().await;
+    let verifier = app.signed_in("verifier").await;
+    let c = course_worth(&app, post_test(3, 0, 4, false), "2").await;
+    let id = pass(&app, &c).await["certificate"]["id"].as_str().unwrap().to_string();
+    let credential = app.get_ok(&format!("/api/v1/certificates/{id}"), &c.learner).await;
+    let old_method = credential["proof"]["verificationMethod"].as_str().unwrap().to_string();
+    let env = app.stop().await;
+
+    let out = penkom(&env, &["keys", "generate"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let app = TestApp::spawn_in(env).await;
+    let jwks: Value = app.get("/.well-known/jwks.json", None).await.json().await.unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2, "the old key stays published");
+    let did: Value = app.get("/.well-known/did.json", None).await.json().await.unwrap();
+    assert_eq!(did["verificationMethod"].as_array().unwrap().len(), 2);
+    // New signatures come from the new key.
+    let list: Value = app.get("/status/revocation", None).await.json().await.unwrap();
+    let new_method = list["proof"]["verificationMethod"].as_str().unwrap();
+    assert_ne!(new_method, old_method);
+    assert!(jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"] == new_method));
+    // The certificate signed with the old key still verifies, online and offline.
+    let results = bulk(&app, &verifier, json!([{ "credential": credential }])).await;
+    assert_eq!(results[0]["status"], "valid");
+    let (ok, report) = verify_offline(&app.env, &credential, &jwks, Some(&list));
+    assert!(ok, "{report}");
+}
+
+#[tokio::test]
+async fn public_lookups_are_rate_limited_per_address() {
+    let app = TestApp::spawn().await;
+    for _ in 0..60 {
+        assert_eq!(app.get("/api/v1/verify/00000000000", None).await.status(), 404);
+    }
+    let res = app.get("/v/00000000000", None).await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    assert_eq!(error_code(res).await, "rate_limited");
+}
