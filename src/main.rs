@@ -63,7 +63,12 @@ enum Command {
         status_list: Option<PathBuf>,
     },
     /// Recompute the certificates' hash-chained log and check every certificate against it.
-    Audit,
+    Audit {
+        /// A signed log head saved earlier (from `/api/v1/log/head`): the log must still
+        /// contain it, so that a rewritten or truncated log is caught.
+        #[arg(long)]
+        head: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -274,7 +279,10 @@ async fn main() -> anyhow::Result<()> {
             let read_json = |path: &PathBuf| -> anyhow::Result<serde_json::Value> {
                 let text =
                     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+                // Duplicate keys are refused: a reader that keeps the other value would see
+                // another document than the one verified.
+                certificates::strict_json::from_str(&text)
+                    .with_context(|| format!("{} is not JSON without duplicate keys", path.display()))
             };
             let keys = certificates::PublicKeys::from_jwks(&read_json(&keys)?);
             let list = status_list.as_ref().map(read_json).transpose()?;
@@ -285,9 +293,13 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Audit => {
-            let services = Services::connect(&cli.settings, clock, true).await?;
-            let report = services.certificates.audit().await?;
+        Command::Audit { head } => {
+            let services = Services::connect(&cli.settings, clock, false).await?;
+            let trusted = match &head {
+                Some(path) => Some(serde_json::from_str(&std::fs::read_to_string(path)?)?),
+                None => None,
+            };
+            let report = services.certificates.audit(trusted.as_ref()).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             if let Some(broken) = report.broken {
                 eprintln!("the certificate log is broken at entry {}: {}", broken.seq, broken.reason);

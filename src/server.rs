@@ -31,8 +31,20 @@ pub struct Services {
 
 impl Services {
     /// Connects to the database (and Redis, if configured). Migrations are applied when
-    /// `migrate` is true.
+    /// `migrate` is true. Commands other than `serve` use this: they never create a signing key
+    /// (a key made by a maintenance command on some host would be published but never used).
     pub async fn connect(settings: &Settings, clock: Arc<dyn Clock>, migrate: bool) -> anyhow::Result<Self> {
+        Self::connect_with(settings, clock, migrate, false).await
+    }
+
+    /// As [`Services::connect`]; `generate_key` creates the first signing key if there is none
+    /// (what `serve` does in the embedded default).
+    pub async fn connect_with(
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+        migrate: bool,
+        generate_key: bool,
+    ) -> anyhow::Result<Self> {
         let url = settings.effective_database_url()?;
         tracing::info!(database = %redact_url(&url), "connecting to the database");
         let db = penkom_storage::connect(&url, settings.database_max_connections)
@@ -70,7 +82,7 @@ impl Services {
             clock.clone(),
             settings.certificate_config(),
             &settings.effective_keys_dir(),
-            true,
+            generate_key,
         )
         .await
         .context("opening the certificate signing keys")?;
@@ -105,7 +117,7 @@ impl Server {
         clock: Arc<dyn Clock>,
         simulated: Option<ManualClock>,
     ) -> anyhow::Result<Self> {
-        let services = Services::connect(settings, clock, !serve.no_migrate).await?;
+        let services = Services::connect_with(settings, clock, !serve.no_migrate, true).await?;
         if let Some(dir) = &serve.content_dir {
             let report = services.courses.import_content_dir(dir).await.map_err(|e| content_error(dir, e))?;
             tracing::info!(dir = %dir.display(), ?report, "course content imported");

@@ -92,12 +92,14 @@ async fn a_completion_yields_one_certificate_that_verifies_until_revoked() {
     let page = app.get(&format!("/v/{code}"), None).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains("SAH") && html.contains("2 JP"), "{html}");
+    // Issued on the simulated clock, so the page says it is test data, never plain "SAH".
+    assert!(html.contains("DATA UJI") && !html.contains("<h1>SAH</h1>") && html.contains("2 JP"), "{html}");
     // (The test harness names people after their NIP, so only the NIP row is checked.)
     assert!(html.contains("<th>NIP</th><td>199103********1005</td>"), "the NIP is not masked: {html}");
     let public: Value =
         app.get(&format!("/api/v1/verify/{}", code.to_lowercase()), None).await.json().await.unwrap();
     assert_eq!((public["status"].as_str(), public["certificate"]["jp"].as_str()), (Some("valid"), Some("2")));
+    assert_eq!(public["reason"], "test_data");
     let unknown = app.get("/api/v1/verify/00000000000", None).await;
     assert_eq!(unknown.status(), 404);
 
@@ -139,7 +141,8 @@ async fn a_completion_yields_one_certificate_that_verifies_until_revoked() {
         &verifier,
         json!([
             {"credential": credential}, {"credential": edited}, {"code": code}, {"code": "00000000000"},
-            {"credential": {"hello": "world"}}, {"code": code, "nip": "198503122010011001"}
+            {"credential": {"hello": "world"}}, {"code": code, "nip": "198503122010011001"},
+            {"credential": app.get("/api/v1/log/head", None).await.json::<Value>().await.unwrap()}
         ]),
     )
     .await;
@@ -148,15 +151,29 @@ async fn a_completion_yields_one_certificate_that_verifies_until_revoked() {
     assert_eq!(
         statuses,
         [
-            ("valid", ""),
+            ("valid", "test_data"),
             ("tampered", "signature_mismatch"),
-            ("valid", ""),
+            ("valid", "test_data"),
             ("unknown", "not_issued"),
             ("invalid", "not_a_credential"),
-            ("invalid", "holder_mismatch")
+            ("invalid", "holder_mismatch"),
+            ("invalid", "not_a_credential"),
         ]
     );
     assert_eq!(results[0]["certificate"]["holder_nip"], "199103172019031005");
+    // A credential with a duplicated key reads differently in different parsers: refused.
+    let sneaky = credential.to_string().replacen("\"jp\":\"2\"", "\"jp\":\"20\",\"jp\":\"2\"", 1);
+    assert!(sneaky.contains("\"jp\":\"20\""));
+    let res = app
+        .client
+        .post(app.url("/api/v1/verify"))
+        .bearer_auth(&verifier)
+        .header("content-type", "application/json")
+        .body(format!("{{\"items\": [{{\"credential\": {sneaky}}}]}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
     let (ok, report) = verify_offline(&app.env, &credential, &jwks, None);
     assert!(ok, "{report}");
     assert_eq!(report["status"], "valid");
@@ -218,33 +235,72 @@ async fn a_completion_yields_one_certificate_that_verifies_until_revoked() {
     certificates::proof::verify(&head, |m| keys.resolve(m)).expect("the head is signed");
 }
 
-#[tokio::test]
-async fn the_audit_finds_a_certificate_edited_in_the_database() {
-    let app = TestApp::spawn().await;
-    let c = course_worth(&app, post_test(3, 0, 4, false), "2").await;
-    pass(&app, &c).await;
-    let env = app.stop().await;
-    let out = penkom(&env, &["audit"], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((report["entries"].as_i64(), report["certificates"].as_i64()), (Some(1), Some(1)));
+/// `penkom audit` on `env`, optionally against a saved head: (exit success, report, stderr).
+fn audit(env: &TestEnv, head: Option<&str>) -> (bool, Value, String) {
+    let mut args = vec!["audit"];
+    if let Some(h) = head {
+        args.extend(["--head", h]);
+    }
+    let out = penkom(env, &args, None);
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.success(), report, String::from_utf8_lossy(&out.stderr).to_string())
+}
 
-    // Someone with database access raises the JP in place.
+#[tokio::test]
+async fn the_audit_finds_rows_edited_in_the_database() {
+    let app = TestApp::spawn().await;
+    let verifier = app.signed_in("verifier").await;
+    let c = course_worth(&app, post_test(3, 0, 4, false), "2").await;
+    let id = pass(&app, &c).await["certificate"]["id"].as_str().unwrap().to_string();
+    let res = app
+        .post_json(
+            &format!("/api/v1/certificates/{id}/revoke"),
+            Some(&verifier),
+            &json!({"reason": "Salah peserta"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let head: Value = app.get("/api/v1/log/head", None).await.json().await.unwrap();
+    let env = app.stop().await;
+    let dir = tempfile::tempdir().unwrap();
+    let head_file = write_json(dir.path(), "head.json", &head);
+    let (ok, report, err) = audit(&env, Some(&head_file));
+    assert!(ok, "{err}");
+    assert_eq!((report["entries"].as_i64(), report["certificates"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(report["head"], head["credentialSubject"]["headHash"]);
+
     let db = penkom_storage::connect(&env.settings.effective_database_url().unwrap(), 1).await.unwrap();
     use sea_orm::ConnectionTrait;
-    let changed = db
-        .execute_unprepared(
-            r#"UPDATE certificate SET credential = REPLACE(credential, '"jp":"2"', '"jp":"20"')"#,
-        )
-        .await
-        .unwrap();
-    assert_eq!(changed.rows_affected(), 1);
-    db.close().await.ok();
-    let out = penkom(&env, &["audit"], None);
-    assert!(!out.status.success());
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sql = |q: &'static str| {
+        let db = db.clone();
+        async move { db.execute_unprepared(q).await.unwrap().rows_affected() }
+    };
+    // Moving a certificate's bit in the status list (a revocation would land on another one).
+    assert_eq!(sql("UPDATE certificate SET status_index = status_index + 1").await, 1);
+    let (ok, report, _) = audit(&env, None);
+    assert!(!ok);
     assert_eq!(report["broken"]["seq"], 1, "{report}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("broken at entry 1"));
+    sql("UPDATE certificate SET status_index = status_index - 1").await;
+    assert!(audit(&env, None).0, "restored");
+
+    // Un-revoking by deleting the log's last entry and the row's revocation: the chain alone is
+    // consistent again, but it no longer contains the head published earlier.
+    sql("DELETE FROM certificate_log WHERE seq = 2").await;
+    sql("UPDATE certificate SET revoked_at = NULL, revocation_reason = NULL, revoked_by = NULL").await;
+    let (ok, report, err) = audit(&env, Some(&head_file));
+    assert!(!ok, "{report}");
+    assert_eq!(report["broken"]["seq"], 2, "{report}");
+    assert!(err.contains("broken at entry 2"), "{err}");
+
+    // Raising the JP in place.
+    let changed =
+        sql(r#"UPDATE certificate SET credential = REPLACE(credential, '"jp":"2"', '"jp":"20"')"#).await;
+    assert_eq!(changed, 1);
+    db.close().await.ok();
+    let (ok, report, err) = audit(&env, None);
+    assert!(!ok);
+    assert_eq!(report["broken"]["seq"], 1, "{report}");
+    assert!(err.contains("broken at entry 1"), "{err}");
 }
 
 #[tokio::test]

@@ -11,9 +11,11 @@ use uuid::Uuid;
 
 use crate::VerificationCode;
 use crate::credential::rfc3339;
+use crate::keys::PublicKeys;
 use crate::service::{Certificate, Certificates};
+use crate::strict_json::StrictValue;
 use crate::summary::Summary;
-use crate::verify::{Status, Verdict, check_signature};
+use crate::verify::{CERTIFICATE_TYPE, Status, Verdict, check_signature};
 
 /// The most items one bulk request may carry.
 pub const MAX_ITEMS: usize = 1000;
@@ -23,7 +25,8 @@ pub const MAX_ITEMS: usize = 1000;
 #[derive(Debug, Clone, Deserialize)]
 pub struct Item {
     pub code: Option<String>,
-    pub credential: Option<Value>,
+    /// Read without duplicate keys (see [`crate::strict_json`]).
+    pub credential: Option<StrictValue>,
     pub nip: Option<String>,
 }
 
@@ -38,14 +41,21 @@ pub struct ItemResult {
     pub holder_matches: Option<bool>,
 }
 
-/// The verdict on a known certificate: revoked (with when and why) or valid.
-pub fn standing(c: &Certificate) -> Verdict {
+/// The verdict on a certificate in the register: `tampered` if its stored credential no longer
+/// carries a valid signature or no longer agrees with the row that indexes it (someone edited
+/// the database), else revoked (with when and why) or valid. Test data is valid with the reason
+/// `test_data`, so no one mistakes it for real credit.
+pub fn standing(c: &Certificate, keys: &PublicKeys) -> Verdict {
+    if check_signature(&c.credential, keys, CERTIFICATE_TYPE).is_err() || !c.row_matches_credential() {
+        return Verdict::new(Status::Tampered, Some("stored_document_altered"));
+    }
     match (&c.row.revoked_at, &c.row.revocation_reason) {
         (Some(at), reason) => Verdict {
             status: Status::Revoked,
             reason: Some(reason.clone().unwrap_or_default()),
             revoked_at: Some(rfc3339(*at)),
         },
+        (None, _) if c.row.test_data => Verdict::new(Status::Valid, Some("test_data")),
         (None, _) => Verdict::new(Status::Valid, None),
     }
 }
@@ -64,7 +74,7 @@ impl Certificates {
             .map(|c| c.to_string())
             .collect();
         let ids: Vec<Uuid> =
-            items.iter().filter_map(|i| i.credential.as_ref().and_then(credential_id)).collect();
+            items.iter().filter_map(|i| i.credential.as_ref().and_then(|c| credential_id(&c.0))).collect();
         let mut by_code = HashMap::new();
         let mut by_id = HashMap::new();
         for chunk in codes.chunks(500) {
@@ -92,20 +102,22 @@ impl Certificates {
                     (Some(code), None) => match VerificationCode::parse(code) {
                         Err(_) => (Verdict::new(Status::Invalid, Some("malformed_code")), None),
                         Ok(code) => match by_code.get(code.as_str()) {
-                            Some(c) => (standing(c), Some(c)),
+                            Some(c) => (standing(c, &keys), Some(c)),
                             None => (Verdict::new(Status::Unknown, Some("not_issued")), None),
                         },
                     },
-                    (None, Some(credential)) => match check_signature(credential, &keys) {
-                        Err(v) => (v, None),
-                        Ok(()) => match credential_id(credential).and_then(|id| by_id.get(&id)) {
-                            None => (Verdict::new(Status::Unknown, Some("not_issued")), None),
-                            Some(c) if !same_document(credential, &c.credential) => {
-                                (Verdict::new(Status::Tampered, Some("differs_from_issued")), Some(c))
-                            }
-                            Some(c) => (standing(c), Some(c)),
-                        },
-                    },
+                    (None, Some(StrictValue(credential))) => {
+                        match check_signature(credential, &keys, CERTIFICATE_TYPE) {
+                            Err(v) => (v, None),
+                            Ok(()) => match credential_id(credential).and_then(|id| by_id.get(&id)) {
+                                None => (Verdict::new(Status::Unknown, Some("not_issued")), None),
+                                Some(c) if !same_document(credential, &c.credential) => {
+                                    (Verdict::new(Status::Tampered, Some("differs_from_issued")), Some(c))
+                                }
+                                Some(c) => (standing(c, &keys), Some(c)),
+                            },
+                        }
+                    }
                     _ => (Verdict::new(Status::Invalid, Some("needs_code_or_credential")), None),
                 };
                 let holder_matches = item.nip.as_ref().zip(found).map(|(nip, c)| {

@@ -13,7 +13,7 @@ use progress_tracking::CourseCompletion;
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -38,12 +38,18 @@ pub enum IssueError {
 }
 
 impl Certificates {
-    /// Issues a certificate for every completion that has none. Returns how many were issued.
-    pub async fn issue_pending(&self) -> Result<usize, IssueError> {
+    /// Issues a certificate for every completion that has none, oldest first. Returns how many
+    /// were issued. A completion that cannot be issued is logged and skipped, so one bad row
+    /// never holds up everyone else's certificates; the next sweep tries it again.
+    pub async fn issue_pending(&self) -> Result<usize, DbErr> {
         let mut issued = 0;
+        // Ids already tried in this sweep: a failing completion stays pending, and the cursor
+        // keeps the loop from picking it again.
+        let mut after: Option<(chrono::DateTime<chrono::Utc>, Uuid)> = None;
         loop {
-            let pending: Vec<Uuid> = course_completion::Entity::find()
+            let mut query = course_completion::Entity::find()
                 .select_only()
+                .column(course_completion::Column::CompletedAt)
                 .column(course_completion::Column::Id)
                 .filter(
                     course_completion::Column::Id.not_in_subquery(
@@ -53,18 +59,33 @@ impl Certificates {
                             .to_owned(),
                     ),
                 )
-                .limit(200)
-                .into_tuple()
-                .all(&self.inner.db)
-                .await?;
-            if pending.is_empty() {
-                return Ok(issued);
+                .order_by_asc(course_completion::Column::CompletedAt)
+                .order_by_asc(course_completion::Column::Id)
+                .limit(200);
+            if let Some((at, id)) = after {
+                query = query.filter(
+                    sea_orm::Condition::any().add(course_completion::Column::CompletedAt.gt(at)).add(
+                        sea_orm::Condition::all()
+                            .add(course_completion::Column::CompletedAt.eq(at))
+                            .add(course_completion::Column::Id.gt(id)),
+                    ),
+                );
             }
-            for id in pending {
-                if self.issue(id).await?.1 {
-                    issued += 1;
+            let pending: Vec<(chrono::DateTime<chrono::Utc>, Uuid)> =
+                query.into_tuple().all(&self.inner.db).await?;
+            let Some(last) = pending.last().copied() else {
+                return Ok(issued);
+            };
+            for (_, id) in pending {
+                match self.issue(id).await {
+                    Ok((_, true)) => issued += 1,
+                    Ok((_, false)) => {}
+                    Err(e) => {
+                        tracing::error!(completion = %id, error = %e, "cannot issue this certificate; skipped")
+                    }
                 }
             }
+            after = Some(last);
         }
     }
 
@@ -100,7 +121,8 @@ impl Certificates {
         txn: &DatabaseTransaction,
         completion_id: Uuid,
     ) -> Result<certificate::Model, IssueError> {
-        let now = self.inner.clock.now();
+        // Whole seconds: the credential states the time at that precision, and the row must agree.
+        let now = whole_seconds(self.inner.clock.now());
         let completion: CourseCompletion = course_completion::Entity::find_by_id(completion_id)
             .one(txn)
             .await?
@@ -168,7 +190,11 @@ impl Certificates {
             jp: Set(facts.jp.clone()),
             completed_at: Set(completion.completed_at),
             issued_at: Set(now),
-            kid: Set(self.inner.signer.kid.clone()),
+            kid: Set(signed["proof"]["verificationMethod"]
+                .as_str()
+                .and_then(|m| m.rsplit_once('#'))
+                .map(|(_, kid)| kid.to_string())
+                .unwrap_or_default()),
             credential: Set(credential.clone()),
             revoked_at: Set(None),
             revocation_reason: Set(None),
@@ -180,6 +206,11 @@ impl Certificates {
         log::append(txn, now, "issue", id, &sha256_hex(credential.as_bytes())).await?;
         Ok(row)
     }
+}
+
+fn whole_seconds(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::Timelike;
+    t.with_nanosecond(0).unwrap_or(t)
 }
 
 async fn existing<C: ConnectionTrait>(

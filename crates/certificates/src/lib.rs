@@ -19,6 +19,7 @@ pub mod proof;
 pub mod revoke;
 pub mod service;
 pub mod status_list;
+pub mod strict_json;
 pub mod summary;
 pub mod verify;
 

@@ -9,7 +9,14 @@ use uuid::Uuid;
 
 use crate::credential::rfc3339;
 use crate::log_chain::{self, Broken, GENESIS, LogEntry, revocation_hash, sha256_hex};
-use crate::service::Certificates;
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::TransactionTrait;
+
+use crate::keys::PublicKeys;
+use crate::proof;
+use crate::service::{Certificate, Certificates};
+use crate::verify::{CERTIFICATE_TYPE, check_signature};
 
 /// Appends an entry. Runs inside the transaction that made the change, under the write lock,
 /// so the entry exists exactly when the change does and entries never race for a number.
@@ -61,71 +68,34 @@ fn entry(m: certificate_log::Model) -> LogEntry {
 }
 
 impl Certificates {
-    /// Recomputes the chain, then checks that every certificate row still hashes to what its
-    /// entries committed to, and that no certificate or revocation is missing from the log.
-    pub async fn audit(&self) -> Result<AuditReport, DbErr> {
+    /// Recomputes the chain; checks that it still contains `trusted_head` (a signed head saved
+    /// earlier, so a rewritten or truncated log is caught); checks every certificate's signature,
+    /// that its row agrees with its signed document, and that it hashes to what its entry
+    /// committed to; and that no certificate or revocation is missing from the log. Reads
+    /// everything in one snapshot, so writes committed meanwhile cannot look like gaps.
+    pub async fn audit(&self, trusted_head: Option<&Value>) -> Result<AuditReport, DbErr> {
         let db = &self.inner.db;
+        let isolation = (db.get_database_backend() == sea_orm::DatabaseBackend::Postgres)
+            .then_some(sea_orm::IsolationLevel::RepeatableRead);
+        let txn = db.begin_with_config(isolation, Some(sea_orm::AccessMode::ReadOnly)).await?;
         let entries: Vec<LogEntry> = certificate_log::Entity::find()
             .order_by_asc(certificate_log::Column::Seq)
-            .all(db)
+            .all(&txn)
             .await?
             .into_iter()
             .map(entry)
             .collect();
-        let certificates = certificate::Entity::find().all(db).await?;
+        let certificates: Vec<Certificate> =
+            certificate::Entity::find().all(&txn).await?.into_iter().map(Certificate::from_row).collect();
+        let keys = self.public_keys_in(&txn).await?;
+        txn.commit().await?;
         let mut report = AuditReport {
             entries: entries.len() as i64,
             head: GENESIS.into(),
             certificates: certificates.len(),
             broken: None,
         };
-        match log_chain::check_chain(&entries) {
-            Ok((head, _)) => report.head = head,
-            Err(b) => {
-                report.broken = Some(b);
-                return Ok(report);
-            }
-        }
-        let by_id: std::collections::HashMap<Uuid, &certificate::Model> =
-            certificates.iter().map(|c| (c.id, c)).collect();
-        let broken = |seq: i64, reason: String| Some(Broken { seq, reason });
-        let mut seen_issue = std::collections::HashSet::new();
-        let mut seen_revoke = std::collections::HashSet::new();
-        for e in &entries {
-            let Some(c) = by_id.get(&e.certificate_id) else {
-                report.broken = broken(e.seq, format!("certificate {} no longer exists", e.certificate_id));
-                return Ok(report);
-            };
-            let expected = match e.event.as_str() {
-                "issue" => {
-                    seen_issue.insert(c.id);
-                    Some(sha256_hex(c.credential.as_bytes()))
-                }
-                "revoke" => {
-                    seen_revoke.insert(c.id);
-                    c.revoked_at.map(|at| {
-                        revocation_hash(c.id, &rfc3339(at), c.revocation_reason.as_deref().unwrap_or(""))
-                    })
-                }
-                _ => None,
-            };
-            if expected.as_deref() != Some(e.document_hash.as_str()) {
-                report.broken =
-                    broken(e.seq, format!("certificate {} differs from what was logged ({})", c.id, e.event));
-                return Ok(report);
-            }
-        }
-        let next = report.entries + 1;
-        for c in &certificates {
-            if !seen_issue.contains(&c.id) {
-                report.broken = broken(next, format!("certificate {} was never logged as issued", c.id));
-                return Ok(report);
-            }
-            if c.revoked_at.is_some() && !seen_revoke.contains(&c.id) {
-                report.broken = broken(next, format!("certificate {} was never logged as revoked", c.id));
-                return Ok(report);
-            }
-        }
+        report.broken = find_break(&entries, &certificates, &keys, trusted_head, &mut report.head).err();
         Ok(report)
     }
 
@@ -160,4 +130,77 @@ pub enum LogHeadError {
     Db(#[from] DbErr),
     #[error("signing failed: {0}")]
     Sign(#[from] crate::proof::ProofError),
+}
+
+/// The first problem of the log and the certificates, if any; sets `head` to the chain's head.
+fn find_break(
+    entries: &[LogEntry],
+    certificates: &[Certificate],
+    keys: &PublicKeys,
+    trusted_head: Option<&Value>,
+    head: &mut String,
+) -> Result<(), Broken> {
+    let broken = |seq: i64, reason: String| Broken { seq, reason };
+    *head = log_chain::check_chain(entries)?.0;
+    if let Some(trusted) = trusted_head {
+        if proof::verify(trusted, |m| keys.resolve(m)).is_err() {
+            return Err(broken(0, "the trusted head given is not signed by a published key".into()));
+        }
+        let size = trusted["credentialSubject"]["treeSize"].as_i64().unwrap_or(-1);
+        let hash = trusted["credentialSubject"]["headHash"].as_str().unwrap_or("");
+        let contained = match size {
+            0 => hash == GENESIS,
+            n if n > 0 => entries.get((n - 1) as usize).is_some_and(|e| e.entry_hash == hash),
+            _ => false,
+        };
+        if !contained {
+            return Err(broken(size.max(0), "the log no longer contains the trusted head".into()));
+        }
+    }
+    let by_id: HashMap<Uuid, &Certificate> = certificates.iter().map(|c| (c.row.id, c)).collect();
+    let mut seen_issue = HashSet::new();
+    let mut seen_revoke = HashSet::new();
+    for e in entries {
+        let Some(c) = by_id.get(&e.certificate_id) else {
+            return Err(broken(e.seq, format!("certificate {} no longer exists", e.certificate_id)));
+        };
+        let row = &c.row;
+        let expected = match e.event.as_str() {
+            "issue" => {
+                seen_issue.insert(row.id);
+                if check_signature(&c.credential, keys, CERTIFICATE_TYPE).is_err()
+                    || !c.row_matches_credential()
+                {
+                    return Err(broken(
+                        e.seq,
+                        format!("certificate {} no longer matches its signature", row.id),
+                    ));
+                }
+                Some(sha256_hex(row.credential.as_bytes()))
+            }
+            "revoke" => {
+                seen_revoke.insert(row.id);
+                row.revoked_at.map(|at| {
+                    revocation_hash(row.id, &rfc3339(at), row.revocation_reason.as_deref().unwrap_or(""))
+                })
+            }
+            _ => None,
+        };
+        if expected.as_deref() != Some(e.document_hash.as_str()) {
+            return Err(broken(
+                e.seq,
+                format!("certificate {} differs from what was logged ({})", row.id, e.event),
+            ));
+        }
+    }
+    let next = entries.len() as i64 + 1;
+    for c in certificates {
+        if !seen_issue.contains(&c.row.id) {
+            return Err(broken(next, format!("certificate {} was never logged as issued", c.row.id)));
+        }
+        if c.row.revoked_at.is_some() && !seen_revoke.contains(&c.row.id) {
+            return Err(broken(next, format!("certificate {} was never logged as revoked", c.row.id)));
+        }
+    }
+    Ok(())
 }

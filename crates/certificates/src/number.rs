@@ -1,15 +1,16 @@
 //! Certificate numbers from a configurable template, e.g. `{seq}/PENKOM/BKPSDM/{year}`.
 //!
 //! `{seq}` counts certificates within the year (1, 2, 3, …), `{seq:N}` pads it to N digits,
-//! and `{year}` is the year of completion in the local time zone. A template without `{seq}`
-//! would give every certificate of a year the same number, so it is refused at start.
+//! and `{year}` is the year of completion in the local time zone. Both are required: without
+//! `{seq}` every certificate of a year would share a number, and without `{year}` the numbers
+//! of one year would repeat the next.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NumberTemplate(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
-    #[error("the certificate number template must contain {{seq}}")]
+    #[error("the certificate number template must contain {{seq}} and {{year}}")]
     NoSeq,
     #[error("unknown placeholder {{{0}}} in the certificate number template")]
     Unknown(String),
@@ -48,7 +49,10 @@ fn pieces(template: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
 impl NumberTemplate {
     pub fn parse(template: &str) -> Result<Self, TemplateError> {
         let parsed = pieces(template)?;
-        if !parsed.iter().any(|p| matches!(p, Piece::Seq(_))) {
+        // `{seq}` restarts every year, so without `{year}` next year's numbers would repeat.
+        if !parsed.iter().any(|p| matches!(p, Piece::Seq(_)))
+            || !parsed.iter().any(|p| matches!(p, Piece::Year))
+        {
             return Err(TemplateError::NoSeq);
         }
         Ok(Self(template.to_string()))
@@ -84,6 +88,7 @@ mod tests {
         let t = NumberTemplate::parse("800/{seq:5}/BKPSDM-{year}").unwrap();
         assert_eq!(t.render(42, 2027), "800/00042/BKPSDM-2027");
         assert_eq!(NumberTemplate::parse("PENKOM/{year}"), Err(TemplateError::NoSeq));
+        assert_eq!(NumberTemplate::parse("{seq}/PENKOM"), Err(TemplateError::NoSeq));
         assert!(matches!(NumberTemplate::parse("{seq}/{month}"), Err(TemplateError::Unknown(_))));
         assert!(NumberTemplate::parse("{seq").is_err());
     }

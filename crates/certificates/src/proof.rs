@@ -30,6 +30,8 @@ pub enum ProofError {
     UnknownKey(String),
     #[error("the signature does not match the document")]
     BadSignature,
+    #[error("no signing key is loaded")]
+    NoSigningKey,
 }
 
 /// `z` + base58btc: the multibase form used for keys and proof values.
@@ -125,6 +127,9 @@ pub fn verify(
         || proof.get("cryptosuite").and_then(Value::as_str) != Some(CRYPTOSUITE)
     {
         return Err(ProofError::Unsupported);
+    }
+    if proof.get("proofPurpose").and_then(Value::as_str) != Some("assertionMethod") {
+        return Err(ProofError::Malformed("proofPurpose is not assertionMethod"));
     }
     let value = proof.remove("proofValue").ok_or(ProofError::Malformed("no proofValue"))?;
     let bytes = value.as_str().and_then(from_multibase).ok_or(ProofError::Malformed("proofValue"))?;

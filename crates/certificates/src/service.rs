@@ -46,6 +46,21 @@ impl Certificate {
         Self { row, credential }
     }
 
+    /// Whether the row's indexing columns say what the signed credential says. The status list
+    /// is built from `status_index` and lookups go by `code`, so an edit to either would
+    /// redirect a revocation or a QR code to another certificate.
+    pub fn row_matches_credential(&self) -> bool {
+        let c = &self.credential;
+        let text = |p: &str| crate::credential::text(c, p);
+        text("/credentialSubject/jp") == self.row.jp
+            && text("/certificateNumber") == self.row.number
+            && text("/verificationCode") == self.row.code
+            && text("/credentialStatus/statusListIndex") == self.row.status_index.to_string()
+            && text("/id") == format!("urn:uuid:{}", self.row.id)
+            && text("/validFrom") == crate::credential::rfc3339(self.row.issued_at)
+            && (c.get("testData") == Some(&Value::Bool(true))) == self.row.test_data
+    }
+
     pub fn summary(&self, full_nip: bool) -> Summary {
         Summary::of(self, full_nip)
     }
@@ -60,7 +75,8 @@ pub(crate) struct Inner {
     pub(crate) db: DatabaseConnection,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: CertificateConfig,
-    pub(crate) signer: SigningIdentity,
+    /// `None` for a maintenance command on a host without keys: it can verify, not sign.
+    pub(crate) signer: Option<SigningIdentity>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +85,8 @@ pub enum OpenError {
     Keys(#[from] KeyError),
     #[error("cannot record the public keys: {0}")]
     Db(#[from] DbErr),
+    #[error("key {0} is registered with a different public key; refusing to sign with it")]
+    KeyMismatch(String),
 }
 
 impl Certificates {
@@ -88,7 +106,7 @@ impl Certificates {
             tracing::info!(kid = %file.kid, dir = %keys_dir.display(), "generated the first signing key");
             files.push(file);
         }
-        let signer = keys::current(&files, keys_dir)?;
+        let signer = if files.is_empty() { None } else { Some(keys::current(&files, keys_dir)?) };
         register_keys(&db, &files).await?;
         Ok(Self { inner: Arc::new(Inner { db, clock, config, signer }) })
     }
@@ -103,10 +121,14 @@ impl Certificates {
 
     /// Every public key ever recorded: the DID document and JWKS publish these.
     pub async fn public_keys(&self) -> Result<PublicKeys, DbErr> {
-        let rows = signing_key::Entity::find()
-            .order_by_asc(signing_key::Column::CreatedAt)
-            .all(&self.inner.db)
-            .await?;
+        self.public_keys_in(&self.inner.db).await
+    }
+
+    pub(crate) async fn public_keys_in<C: sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+    ) -> Result<PublicKeys, DbErr> {
+        let rows = signing_key::Entity::find().order_by_asc(signing_key::Column::CreatedAt).all(db).await?;
         Ok(PublicKeys(
             rows.iter().filter_map(|r| PublicKeys::parse_one(&r.kid, &r.public_key_multibase)).collect(),
         ))
@@ -138,12 +160,13 @@ impl Certificates {
 
     /// Signs `document` with the current key, as of now.
     pub(crate) fn sign(&self, document: &Value, now: DateTime<Utc>) -> Result<Value, proof::ProofError> {
-        let method = format!("{}#{}", self.inner.config.issuer.did, self.inner.signer.kid);
-        proof::sign(document, &self.inner.signer.key, &method, &crate::credential::rfc3339(now))
+        let signer = self.inner.signer.as_ref().ok_or(proof::ProofError::NoSigningKey)?;
+        let method = format!("{}#{}", self.inner.config.issuer.did, signer.kid);
+        proof::sign(document, &signer.key, &method, &crate::credential::rfc3339(now))
     }
 }
 
-async fn register_keys(db: &DatabaseConnection, files: &[KeyFile]) -> Result<(), DbErr> {
+async fn register_keys(db: &DatabaseConnection, files: &[KeyFile]) -> Result<(), OpenError> {
     for f in files {
         let row = signing_key::ActiveModel {
             kid: sea_orm::Set(f.kid.clone()),
@@ -156,6 +179,12 @@ async fn register_keys(db: &DatabaseConnection, files: &[KeyFile]) -> Result<(),
             .on_conflict_do_nothing_on([signing_key::Column::Kid])
             .exec(db)
             .await?;
+        // A key id registered with another public key would mean signing with a key nobody can
+        // verify; better not to start.
+        let stored = signing_key::Entity::find_by_id(f.kid.clone()).one(db).await?;
+        if stored.is_none_or(|r| r.public_key_multibase != f.public_key_multibase) {
+            return Err(OpenError::KeyMismatch(f.kid.clone()));
+        }
     }
     Ok(())
 }

@@ -43,8 +43,8 @@ impl Summary {
         let nip = s("/nip");
         Self {
             id: c.row.id,
-            number: c.row.number.clone(),
-            code: c.row.code.clone(),
+            number: text(v, "/certificateNumber").to_string(),
+            code: text(v, "/verificationCode").to_string(),
             holder_name: s("/name"),
             holder_nip: if full_nip { nip } else { mask_nip(&nip) },
             employment_type: s("/employmentType"),
@@ -55,7 +55,7 @@ impl Summary {
             content_hash: s("/achievement/contentHash"),
             jp: s("/jp"),
             completed_on: s("/completedOn"),
-            issued_at: rfc3339(c.row.issued_at),
+            issued_at: text(v, "/validFrom").to_string(),
             post_test_score: s("/result/0/value"),
             engaged_minutes: v.pointer("/evidence/0/engagedMinutes").and_then(Value::as_i64).unwrap_or(0),
             evidence_digest: text(v, "/evidence/0/evidenceDigest").to_string(),
@@ -63,7 +63,7 @@ impl Summary {
             verify_url: text(v, "/evidence/0/id").to_string(),
             revoked_at: c.row.revoked_at.map(rfc3339),
             revocation_reason: c.row.revocation_reason.clone(),
-            test_data: c.row.test_data,
+            test_data: v.get("testData") == Some(&Value::Bool(true)),
         }
     }
 }

@@ -38,17 +38,28 @@ impl Verdict {
     }
 }
 
-/// Whether `credential` is a credential signed by one of `keys`, as issued: `Ok` if so, else the
-/// verdict that says why not.
-pub fn check_signature(credential: &Value, keys: &PublicKeys) -> Result<(), Verdict> {
-    let is_credential = credential
-        .get("type")
-        .and_then(Value::as_array)
-        .is_some_and(|t| t.iter().any(|t| t == "VerifiableCredential"));
-    if !is_credential {
+/// The credential type of certificates.
+pub const CERTIFICATE_TYPE: &str = "OpenBadgeCredential";
+/// The credential type of the revocation list.
+pub const STATUS_LIST_TYPE: &str = "BitstringStatusListCredential";
+
+/// Whether `credential` is a credential of type `kind` signed by one of `keys` on behalf of its
+/// own issuer: `Ok` if so, else the verdict that says why not. The type check matters: the
+/// server signs other documents too (the status list, the log head), and none of them may pass
+/// for a certificate.
+pub fn check_signature(credential: &Value, keys: &PublicKeys, kind: &str) -> Result<(), Verdict> {
+    let types = credential.get("type").and_then(Value::as_array);
+    let has = |t: &str| types.is_some_and(|types| types.iter().any(|x| x == t));
+    if !has("VerifiableCredential") || !has(kind) {
         return Err(Verdict::new(Status::Invalid, Some("not_a_credential")));
     }
+    let issuer = credential["issuer"].as_str().or_else(|| credential["issuer"]["id"].as_str()).unwrap_or("");
     match proof::verify(credential, |m| keys.resolve(m)) {
+        // The key must belong to the issuer the document names, or one issuer's key could vouch
+        // for a document claiming to come from another.
+        Ok(method) if method.split_once('#').map(|(did, _)| did) != Some(issuer) => {
+            Err(Verdict::new(Status::Tampered, Some("issuer_mismatch")))
+        }
         Ok(_) => Ok(()),
         Err(ProofError::NotAnObject) => Err(Verdict::new(Status::Invalid, Some("not_a_credential"))),
         Err(ProofError::NoProof) => Err(Verdict::new(Status::Invalid, Some("unsigned"))),
@@ -56,6 +67,8 @@ pub fn check_signature(credential: &Value, keys: &PublicKeys) -> Result<(), Verd
         Err(ProofError::Malformed(_)) => Err(Verdict::new(Status::Tampered, Some("malformed_proof"))),
         Err(ProofError::UnknownKey(_)) => Err(Verdict::new(Status::Tampered, Some("unknown_key"))),
         Err(ProofError::BadSignature) => Err(Verdict::new(Status::Tampered, Some("signature_mismatch"))),
+        // Only signing can fail this way.
+        Err(ProofError::NoSigningKey) => Err(Verdict::new(Status::Invalid, Some("unsigned"))),
     }
 }
 
@@ -78,14 +91,14 @@ pub fn offline(credential: &Value, keys: &PublicKeys, list: Option<&Value>) -> O
         status_list_date: date.map(str::to_string),
         status_note: note.map(str::to_string),
     };
-    if let Err(v) = check_signature(credential, keys) {
+    if let Err(v) = check_signature(credential, keys, CERTIFICATE_TYPE) {
         return report(v, None, None);
     }
     let valid = Verdict::new(Status::Valid, None);
     let Some(list) = list else {
         return report(valid, None, Some("revocation not checked: no status list given"));
     };
-    if check_signature(list, keys).is_err() {
+    if check_signature(list, keys, STATUS_LIST_TYPE).is_err() {
         return report(
             valid,
             None,
@@ -179,6 +192,9 @@ mod tests {
                 .unwrap();
         let r = offline(&credential, &keys, Some(&list)).verdict;
         assert_eq!((r.status, r.reason.as_deref()), (Status::Revoked, Some("Data keliru")));
+
+        // The server signs its status list too; it must not pass for a certificate.
+        assert_eq!(offline(&list, &keys, None).verdict.reason.as_deref(), Some("not_a_credential"));
 
         let mut forged_list = list.clone();
         forged_list["credentialSubject"]["encodedList"] = status_list::encode([]).into();

@@ -42,11 +42,20 @@ pub fn render(
     c: Option<&Summary>,
     zone: &LocalZone,
 ) -> String {
-    let (title, colour, explanation) = match status {
-        "valid" => {
-            ("SAH", "#1b7f3b", "Sertifikat ini diterbitkan oleh Penkom dan tidak dicabut.".to_string())
-        }
-        "revoked" => (
+    let (title, colour, explanation) = match (status, reason) {
+        ("valid", Some("test_data")) => (
+            "DATA UJI",
+            "#8a5a00",
+            "Sertifikat ini diterbitkan oleh server uji dengan jam simulasi dan tidak berlaku sebagai sertifikat."
+                .to_string(),
+        ),
+        ("valid", _) => ("SAH", "#1b7f3b", "Sertifikat ini diterbitkan oleh Penkom dan tidak dicabut.".to_string()),
+        ("tampered", _) => (
+            "TIDAK SAH",
+            "#b3261e",
+            "Data sertifikat ini di server tidak lagi cocok dengan tanda tangan elektroniknya. Hubungi BKPSDM.".to_string(),
+        ),
+        ("revoked", _) => (
             "DICABUT",
             "#b3261e",
             format!(
@@ -68,6 +77,8 @@ pub fn render(
         row("Nomor sertifikat", &c.number);
         row("Nama", &c.holder_name);
         row("NIP", &c.holder_nip);
+        row("Jenis kepegawaian", &c.employment_type);
+        row("Unit kerja (OPD)", &c.opd);
         row("Pelatihan", &format!("{} ({})", c.course_title, c.course_code));
         row("Versi materi", &c.course_version);
         row("Jam pelajaran", &format!("{} JP", c.jp));
@@ -118,5 +129,41 @@ mod tests {
         assert!(page.contains("&lt;script&gt;"));
         assert!(!page.contains("<script>"));
         assert!(page.contains("1 Desember 2026"));
+    }
+
+    #[test]
+    fn shows_the_certificate_escaped_and_says_sah_only_for_real_credit() {
+        let c = Summary {
+            id: uuid::Uuid::nil(),
+            number: "1/PENKOM/BKPSDM/2026".into(),
+            code: "ABCDEFGHJK5".into(),
+            holder_name: "Budi <b>Jaya</b>".into(),
+            holder_nip: "198503********1001".into(),
+            employment_type: "PNS".into(),
+            opd: "Dinas \"Kominfo\"".into(),
+            course_code: "EPP-01".into(),
+            course_title: "Etika & Pelayanan".into(),
+            course_version: "2".into(),
+            content_hash: "ab".into(),
+            jp: "2".into(),
+            completed_on: "2026-12-31".into(),
+            issued_at: "2026-12-31T16:30:00Z".into(),
+            post_test_score: "85".into(),
+            engaged_minutes: 95,
+            evidence_digest: "sha256:cd".into(),
+            issuer: "BKPSDM".into(),
+            verify_url: "http://penkom.test/v/ABCDEFGHJK5".into(),
+            revoked_at: None,
+            revocation_reason: None,
+            test_data: false,
+        };
+        let page = render("valid", None, None, Some(&c), &LocalZone::default());
+        assert!(page.contains("<h1>SAH</h1>"));
+        assert!(page.contains("Budi &lt;b&gt;Jaya&lt;/b&gt;") && page.contains("Etika &amp; Pelayanan"));
+        assert!(page.contains("Dinas &quot;Kominfo&quot;") && page.contains("<td>2 JP</td>"));
+        // 16:30 UTC on 31 December is 00:30 on 1 January in WITA.
+        assert!(page.contains("31 Desember 2026") && page.contains("1 Januari 2027"), "{page}");
+        let test = render("valid", Some("test_data"), None, Some(&c), &LocalZone::default());
+        assert!(test.contains("<h1>DATA UJI</h1>") && !test.contains("<h1>SAH</h1>"));
     }
 }

@@ -65,6 +65,7 @@ async fn lookup(state: &AppState, code: &str) -> Result<(PublicVerification, Opt
         return Ok((v, None));
     };
     let found = state.certificates.find_by_code(code.as_str()).await?;
+    let keys = state.certificates.public_keys().await?;
     let v = match &found {
         None => PublicVerification {
             status: "unknown".into(),
@@ -73,7 +74,7 @@ async fn lookup(state: &AppState, code: &str) -> Result<(PublicVerification, Opt
             certificate: None,
         },
         Some(c) => {
-            let verdict = standing(c);
+            let verdict = standing(c, &keys);
             PublicVerification {
                 status: status_name(verdict.status),
                 reason: verdict.reason,
