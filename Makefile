@@ -23,11 +23,13 @@ fmt:
 	$(CARGO) fmt --all
 
 ## Benchmarks, in release mode: heartbeat throughput, latency and memory of the real server
-## (in-process store and Redis) against a minimal reference server. See BENCHMARKS.md.
+## (in-process store and Redis) against a minimal reference server, and the yearly compliance
+## report on PostgreSQL (100,000 people, 1,000,000 ledger entries). See BENCHMARKS.md.
 bench:
 	$(CARGO) build --release --bin penkom
 	$(CARGO) build --release -p loadgen
 	./target/release/loadgen
+	./target/release/report_bench
 
 ## What CI runs: lints, then the suite on SQLite, then on PostgreSQL and Redis.
 ci:

@@ -27,6 +27,9 @@ pub struct Services {
     pub courses: Courses,
     pub progress: Progress,
     pub certificates: Certificates,
+    pub ledger: jp_ledger::Ledger,
+    pub outbox: notifications::Outbox,
+    pub mail: notifications::reminder::MailContext,
 }
 
 impl Services {
@@ -86,13 +89,31 @@ impl Services {
         )
         .await
         .context("opening the certificate signing keys")?;
-        Ok(Self { db, live, clock, accounts, courses, progress, certificates })
+        let ledger = jp_ledger::Ledger::new(db.clone(), clock.clone(), settings.timezone);
+        let transport: Arc<dyn notifications::Transport> = match &settings.smtp_url {
+            Some(url) => Arc::new(
+                notifications::SmtpTransport::from_url(url)
+                    .map_err(|e| anyhow::anyhow!("PENKOM_SMTP_URL {} is not usable: {e}", redact_url(url)))?,
+            ),
+            None => Arc::new(notifications::FolderTransport(settings.data_dir.join("mail"))),
+        };
+        let from = settings.mail_from.parse().map_err(|e| {
+            anyhow::anyhow!("PENKOM_MAIL_FROM {:?} is not an address: {e}", settings.mail_from)
+        })?;
+        let outbox = notifications::Outbox::new(db.clone(), clock.clone(), transport, from);
+        let mail = notifications::reminder::MailContext {
+            host: certificates.mail_host(),
+            public_url: settings.public_url.trim_end_matches('/').to_string(),
+            issuer: settings.certificates.issuer_name.clone(),
+        };
+        Ok(Self { db, live, clock, accounts, courses, progress, certificates, ledger, outbox, mail })
     }
 }
 
 /// A bound, not yet serving, HTTP server.
 pub struct Server {
     listener: TcpListener,
+    zone: penkom_core::LocalZone,
     router: axum::Router,
     endpoints: Vec<penkom_api::Endpoint>,
     pub services: Services,
@@ -133,6 +154,9 @@ impl Server {
             // Everything completed while an administrator can move the clock is test data.
             quizzes: Quizzes::new(services.db.clone(), services.clock.clone(), simulated.is_some()),
             certificates: services.certificates.clone(),
+            ledger: services.ledger.clone(),
+            outbox: services.outbox.clone(),
+            mail: services.mail.clone(),
             simulated_clock: simulated,
             config: Arc::new(ApiConfig {
                 trust_forwarded_for: serve.trust_forwarded_for,
@@ -146,7 +170,7 @@ impl Server {
         let listener = TcpListener::bind(serve.listen)
             .await
             .with_context(|| format!("cannot listen on {}", serve.listen))?;
-        Ok(Self { listener, router, endpoints, services })
+        Ok(Self { listener, zone: settings.timezone, router, endpoints, services })
     }
 
     /// Every route with the access it declares (for the route-walking test).
@@ -168,9 +192,19 @@ impl Server {
         // Revocations made on other nodes reach this node's cache of callers through this task.
         let follower = tokio::spawn(self.services.accounts.clone().follow_revocations());
         let issuer = tokio::spawn(issue_pending_forever(self.services.certificates.clone()));
+        let mailer = tokio::spawn(self.services.outbox.clone().run_forever());
+        let reminder = tokio::spawn(remind_when_due(
+            self.services.db.clone(),
+            self.services.ledger.clone(),
+            self.services.clock.clone(),
+            self.zone,
+            self.services.mail.clone(),
+        ));
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         follower.abort();
         issuer.abort();
+        mailer.abort();
+        reminder.abort();
         served?;
         self.services.db.close().await.ok();
         Ok(())
@@ -193,6 +227,27 @@ async fn issue_pending_forever(certificates: Certificates) {
             Ok(0) => {}
             Ok(n) => tracing::info!(issued = n, "issued certificates for pending completions"),
             Err(e) => tracing::warn!(error = %e, "issuing pending certificates failed; will retry"),
+        }
+    }
+}
+
+/// Checks every minute whether this year's JP reminder is due, and queues it once.
+async fn remind_when_due(
+    db: penkom_storage::DatabaseConnection,
+    ledger: jp_ledger::Ledger,
+    clock: Arc<dyn Clock>,
+    zone: penkom_core::LocalZone,
+    ctx: notifications::reminder::MailContext,
+) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match notifications::reminder::run_if_due(&db, &ledger, clock.now(), &zone, &ctx).await {
+            Ok(Some(run)) => {
+                tracing::info!(year = run.year, queued = run.queued, "yearly JP reminder queued")
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "the yearly JP reminder failed; will retry"),
         }
     }
 }

@@ -44,6 +44,15 @@ pub struct Settings {
     #[arg(long, env = "PENKOM_SMTP_URL", global = true)]
     pub smtp_url: Option<String>,
 
+    /// Sender of outgoing mail.
+    #[arg(
+        long,
+        env = "PENKOM_MAIL_FROM",
+        default_value = "Penkom BKPSDM <noreply@penkom.invalid>",
+        global = true
+    )]
+    pub mail_from: String,
+
     /// Minutes of study per JP (jam pelajaran). LAN convention is 45.
     #[arg(long, env = "PENKOM_MINUTES_PER_JP", default_value_t = 45, value_parser = clap::value_parser!(u32).range(1..=600), global = true)]
     pub minutes_per_jp: u32,

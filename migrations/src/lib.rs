@@ -12,6 +12,7 @@ mod m20261127_000002_courses;
 mod m20261127_000003_study;
 mod m20261201_000004_assessment;
 mod m20261201_000005_certificates;
+mod m20261201_000006_ledger;
 
 /// The ordered list of every migration Penkom has.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_study::Migration),
             Box::new(m20261201_000004_assessment::Migration),
             Box::new(m20261201_000005_certificates::Migration),
+            Box::new(m20261201_000006_ledger::Migration),
         ]
     }
 }

@@ -81,6 +81,7 @@ impl TestEnv {
             heartbeat_interval_s: 30,
             daily_cap_minutes: 480,
             smtp_url: None,
+            mail_from: "Penkom <noreply@penkom.test>".into(),
             certificates: CertificateSettings {
                 signer_name: "Drs. Budi Santoso, M.Si.".into(),
                 signer_nip: "197001011995031001".into(),

@@ -204,6 +204,46 @@ impl Certificates {
         .insert(txn)
         .await?;
         log::append(txn, now, "issue", id, &sha256_hex(credential.as_bytes())).await?;
+        // The JP count for the holder from the moment the certificate exists, in the local year
+        // of completion: a course finished at 23:30 WITA on 31 December counts for that year.
+        let amount = penkom_core::Jp::parse(&facts.jp).map_or(0, penkom_core::Jp::hundredths);
+        jp_ledger::entries::credit(
+            txn,
+            jp_ledger::entries::Credit {
+                person: completion.person_id,
+                employment_type: holder.employment_type.as_deref(),
+                year,
+                kind: jp_ledger::entries::CERTIFICATE,
+                source_id: id,
+                amount,
+                at: now,
+                by: None,
+                note: completion.test_data.then(|| "data uji (jam simulasi)".to_string()),
+            },
+        )
+        .await?;
+        // The holder's e-mail, queued with the certificate: it is sent if and only if the
+        // certificate exists.
+        if !holder.email.is_empty() {
+            let issuer = &self.inner.config.issuer;
+            let pdf = crate::pdf::render(&signed, &self.inner.config.zone)
+                .map_err(|_| IssueError::Incomplete("pdf"))?;
+            let text = notifications::templates::certificate_issued(
+                &holder.name,
+                &facts.course_title,
+                &facts.jp,
+                &facts.number,
+                &issuer.verify_url(&facts.code),
+                &issuer.name,
+            );
+            let mail = notifications::NewMail {
+                dedupe_key: format!("certificate_issued:{id}"),
+                to: holder.email.clone(),
+                text,
+                attachment: Some((format!("sertifikat-{}.pdf", facts.code), pdf)),
+            };
+            notifications::outbox::enqueue(txn, now, &self.mail_host(), mail).await?;
+        }
         Ok(row)
     }
 }

@@ -52,6 +52,28 @@ impl Certificates {
         active.revoked_by = Set(Some(by.0));
         let row = active.update(&txn).await?;
         log::append(&txn, now, "revoke", id, &revocation_hash(id, &rfc3339(now), reason)).await?;
+        // The credit is reversed by a new entry in the same transaction; nothing is deleted.
+        jp_ledger::entries::reverse(&txn, jp_ledger::entries::CERTIFICATE, id, now, Some(by.0), reason)
+            .await?;
+        let holder = penkom_storage::entities::person::Entity::find_by_id(row.person_id).one(&txn).await?;
+        if let Some(holder) = holder.filter(|h| !h.email.is_empty()) {
+            let c = Certificate::from_row(row.clone());
+            let title = crate::credential::text(&c.credential, "/credentialSubject/achievement/name");
+            let text = notifications::templates::certificate_revoked(
+                &holder.name,
+                title,
+                &row.number,
+                reason,
+                &self.inner.config.issuer.name,
+            );
+            let mail = notifications::NewMail {
+                dedupe_key: format!("certificate_revoked:{id}"),
+                to: holder.email,
+                text,
+                attachment: None,
+            };
+            notifications::outbox::enqueue(&txn, now, &self.mail_host(), mail).await?;
+        }
         txn.commit().await?;
         tracing::info!(certificate = %id, "certificate revoked");
         Ok(Certificate::from_row(row))

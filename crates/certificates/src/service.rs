@@ -119,6 +119,14 @@ impl Certificates {
         &self.inner.config.zone
     }
 
+    /// The domain of Message-IDs: the host of the public URL.
+    pub fn mail_host(&self) -> String {
+        let url = &self.inner.config.issuer.public_url;
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+        let host = rest.split(['/', ':']).next().unwrap_or("penkom");
+        if host.is_empty() { "penkom".into() } else { host.to_string() }
+    }
+
     /// Every public key ever recorded: the DID document and JWKS publish these.
     pub async fn public_keys(&self) -> Result<PublicKeys, DbErr> {
         self.public_keys_in(&self.inner.db).await

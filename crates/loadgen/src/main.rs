@@ -102,6 +102,7 @@ async fn seed(dir: &Path, learners: usize) -> anyhow::Result<(Vec<String>, uuid:
         public_url: "http://127.0.0.1".into(),
         timezone: penkom_core::LocalZone::default(),
         smtp_url: None,
+        mail_from: "Penkom <noreply@penkom.test>".into(),
         minutes_per_jp: 45,
         heartbeat_interval_s: 30,
         daily_cap_minutes: 480,

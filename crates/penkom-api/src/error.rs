@@ -370,3 +370,54 @@ impl From<certificates::log::LogHeadError> for ApiError {
         }
     }
 }
+
+impl From<jp_ledger::LedgerError> for ApiError {
+    fn from(e: jp_ledger::LedgerError) -> Self {
+        use jp_ledger::LedgerError as E;
+        let message = e.to_string();
+        match e {
+            E::PersonNotFound => ApiError::new(StatusCode::NOT_FOUND, "person_not_found", message),
+            E::InvalidYear => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_year", message),
+            E::InvalidEmploymentType => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_employment_type", message)
+            }
+            E::InvalidRequirement => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_requirement", message)
+            }
+            E::Db(inner) => inner.into(),
+        }
+    }
+}
+
+impl From<jp_ledger::ExternalError> for ApiError {
+    fn from(e: jp_ledger::ExternalError) -> Self {
+        use jp_ledger::ExternalError as E;
+        let message = e.to_string();
+        match e {
+            E::PersonNotFound => ApiError::new(StatusCode::NOT_FOUND, "person_not_found", message),
+            E::Invalid { field, .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+                    .with_details(serde_json::json!({ "field": field }))
+            }
+            E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "external_record_not_found", message),
+            E::AlreadyReversed => ApiError::new(StatusCode::CONFLICT, "already_reversed", message),
+            E::EvidenceExists => ApiError::new(StatusCode::CONFLICT, "evidence_exists", message),
+            E::EvidenceType => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_evidence", message)
+            }
+            E::EvidenceTooLarge => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message),
+            E::Db(inner) => inner.into(),
+        }
+    }
+}
+
+impl From<notifications::reminder::ReminderError> for ApiError {
+    fn from(e: notifications::reminder::ReminderError) -> Self {
+        use notifications::reminder::ReminderError as E;
+        match e {
+            E::InvalidDate => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_date", e.to_string()),
+            E::Ledger(inner) => inner.into(),
+            E::Db(inner) => inner.into(),
+        }
+    }
+}

@@ -16,8 +16,8 @@ use tower_http::trace::TraceLayer;
 use crate::access::{Access, enforce};
 use crate::error::ApiError;
 use crate::handlers::{
-    admin_users, auth, authoring, catalog, certificates, completions, health, me, quiz, reports, study,
-    verification,
+    admin_users, auth, authoring, catalog, certificates, completions, compliance, health, ledger, me, quiz,
+    reminders, reports, study, verification,
 };
 use crate::state::AppState;
 
@@ -129,6 +129,48 @@ impl RouteTable {
             .add(Method::GET, "/.well-known/jwks.json", Access::Public, get(verification::jwks))
             .add(Method::GET, "/status/revocation", Access::Public, get(verification::status_list))
             .add(Method::GET, "/api/v1/log/head", Access::Public, get(verification::log_head))
+            .add(Method::GET, "/api/v1/me/jp", Access::SignedIn, get(ledger::mine))
+            .add(Method::GET, "/api/v1/jp/requirements", Access::SignedIn, get(ledger::requirements))
+            .add(
+                Method::PUT,
+                "/api/v1/jp/requirements/{employment_type}/{from_year}",
+                Access::Roles(&[Role::Admin]),
+                put(ledger::set_requirement),
+            )
+            .add(Method::POST, "/api/v1/jp/external", VERIFIER, post(ledger::record_external))
+            .add(
+                Method::PUT,
+                "/api/v1/jp/external/{id}/evidence",
+                VERIFIER,
+                put(ledger::attach_evidence).layer(DefaultBodyLimit::max(EVIDENCE_LIMIT)),
+            )
+            .add(Method::GET, "/api/v1/jp/external/{id}/evidence", VERIFIER, get(ledger::evidence))
+            .add(Method::POST, "/api/v1/jp/external/{id}/reverse", VERIFIER, post(ledger::reverse_external))
+            .add(
+                Method::GET,
+                "/api/v1/reports/compliance",
+                Access::Roles(&[Role::Verifier, Role::Admin, Role::OpdAdmin]),
+                get(compliance::compliance),
+            )
+            .add(Method::GET, "/api/v1/reports/siasn", VERIFIER, get(compliance::siasn))
+            .add(
+                Method::GET,
+                "/api/v1/admin/reminder",
+                Access::Roles(&[Role::Admin]),
+                get(reminders::get_date),
+            )
+            .add(
+                Method::PUT,
+                "/api/v1/admin/reminder",
+                Access::Roles(&[Role::Admin]),
+                put(reminders::set_date),
+            )
+            .add(
+                Method::POST,
+                "/api/v1/admin/reminders/run",
+                Access::Roles(&[Role::Admin]),
+                post(reminders::run),
+            )
             .add(
                 Method::POST,
                 "/api/v1/admin/clock",
@@ -185,6 +227,8 @@ const LEARNER: Access = Access::Roles(&[Role::Learner]);
 const VERIFIER: Access = Access::Roles(&[Role::Verifier, Role::Admin]);
 /// A thousand signed credentials of about 4 KiB each, with room to spare.
 const BULK_VERIFY_LIMIT: usize = 8 * 1024 * 1024;
+/// An evidence file: at most 10 MiB, checked again by the ledger.
+const EVIDENCE_LIMIT: usize = 10 * 1024 * 1024 + 1;
 const AUTHOR: Access = Access::Roles(&[Role::Instructor, Role::Admin]);
 /// A module body is Markdown text; a long module with tables stays well under 1 MiB.
 const MODULE_BODY_LIMIT: usize = 1024 * 1024;

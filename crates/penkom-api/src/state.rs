@@ -69,6 +69,9 @@ pub struct Services {
     pub progress: progress_tracking::Progress,
     pub quizzes: progress_tracking::Quizzes,
     pub certificates: certificates::Certificates,
+    pub ledger: jp_ledger::Ledger,
+    pub outbox: notifications::Outbox,
+    pub mail: notifications::reminder::MailContext,
     /// Present only under `penkom serve --simulated-clock`: the clock an administrator advances.
     pub simulated_clock: Option<penkom_core::ManualClock>,
     pub config: Arc<ApiConfig>,

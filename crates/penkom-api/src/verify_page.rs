@@ -9,21 +9,7 @@ use certificates::Summary;
 use chrono::DateTime;
 use penkom_core::LocalZone;
 
-/// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use penkom_core::html::escape as esc;
 
 /// `2026-11-02` or an RFC 3339 time as `2 November 2026` (local date).
 fn date(s: &str, zone: &LocalZone) -> String {

@@ -59,6 +59,18 @@ impl Jp {
         self.0
     }
 
+    /// The amount in hundredths of a JP: the integer form ledgers sum exactly in SQL.
+    pub fn hundredths(self) -> i64 {
+        // At most 1000 JP with two decimals: always fits.
+        (self.0 * Decimal::ONE_HUNDRED).trunc().mantissa() as i64
+    }
+
+    /// Hundredths of a JP (possibly negative, as in a reversal) as decimal text: `2000` → `"20"`,
+    /// `-150` → `"-1.5"`.
+    pub fn format_hundredths(h: i64) -> String {
+        Decimal::new(h, 2).normalize().to_string()
+    }
+
     /// The study minutes this many JP stand for, at `minutes_per_jp` minutes per JP.
     pub fn minutes(self, minutes_per_jp: u32) -> Decimal {
         self.0 * Decimal::from(minutes_per_jp)
@@ -110,6 +122,15 @@ impl<'de> Deserialize<'de> for Jp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hundredths_round_trip() {
+        assert_eq!(Jp::parse("1,5").unwrap().hundredths(), 150);
+        assert_eq!(Jp::parse("20").unwrap().hundredths(), 2000);
+        assert_eq!(Jp::format_hundredths(2000), "20");
+        assert_eq!(Jp::format_hundredths(-150), "-1.5");
+        assert_eq!(Jp::format_hundredths(5), "0.05");
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod clock;
 pub mod email;
 pub mod employment;
+pub mod html;
 pub mod ids;
 pub mod jp;
 pub mod login;

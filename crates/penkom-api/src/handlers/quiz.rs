@@ -239,11 +239,17 @@ async fn issue(state: &AppState, completion_id: uuid::Uuid) -> Option<IssuedCert
         std::process::abort();
     }
     match state.certificates.issue(completion_id).await {
-        Ok((c, _)) => Some(IssuedCertificate {
-            id: c.row.id,
-            number: c.row.number.clone(),
-            verify_url: state.certificates.issuer().verify_url(&c.row.code),
-            code: c.row.code,
+        Ok((c, issued)) => Some({
+            if issued {
+                // Its e-mail is queued; no need to wait for the worker's next tick.
+                state.outbox.wake();
+            }
+            IssuedCertificate {
+                id: c.row.id,
+                number: c.row.number.clone(),
+                verify_url: state.certificates.issuer().verify_url(&c.row.code),
+                code: c.row.code,
+            }
         }),
         Err(e) => {
             tracing::warn!(completion = %completion_id, error = %e, "certificate not issued yet; the sweep will retry");

@@ -1,5 +1,6 @@
 //! The sea-orm entities, one module per table.
 
+pub mod app_setting;
 pub mod audit_event;
 pub mod auth_token;
 pub mod certificate;
@@ -8,7 +9,11 @@ pub mod course;
 pub mod course_completion;
 pub mod course_module;
 pub mod course_version;
+pub mod email_outbox;
 pub mod enrollment;
+pub mod external_training;
+pub mod jp_ledger_entry;
+pub mod jp_requirement;
 pub mod module_completion;
 pub mod opd;
 pub mod person;

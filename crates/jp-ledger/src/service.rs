@@ -1,0 +1,228 @@
+//! The ledger service: requirements, a person's yearly statement.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use penkom_core::{Clock, Jp, LocalZone, UserId};
+use penkom_storage::entities::{certificate, external_training, jp_ledger_entry, jp_requirement, person};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::OnConflict,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::entries;
+use crate::policy::{self, Requirement};
+
+#[derive(Clone)]
+pub struct Ledger {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) zone: LocalZone,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("orang tidak ditemukan")]
+    PersonNotFound,
+    #[error("tahun di luar rentang 2000–2100")]
+    InvalidYear,
+    #[error("jenis kepegawaian harus PNS atau PPPK")]
+    InvalidEmploymentType,
+    #[error("target dan batas JP harus 0–1000, dan batas tidak kurang dari target")]
+    InvalidRequirement,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// One line of a statement.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementEntry {
+    pub id: Uuid,
+    /// `certificate`, `certificate_reversal`, `external` or `external_reversal`.
+    pub kind: String,
+    /// The certificate or external record.
+    pub source_id: Uuid,
+    /// What the entry counts, as decimal text (negative for a reversal).
+    pub jp: String,
+    /// The JP of the source itself.
+    pub source_jp: String,
+    /// What the source is: certificate number and course, or the external training.
+    pub description: String,
+    /// Recorded by a verifier from outside Penkom.
+    pub external: bool,
+    pub note: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: Option<Uuid>,
+}
+
+/// A person's year: target, credited, what remains, and every entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct JpStatement {
+    pub year: i32,
+    pub employment_type: Option<String>,
+    /// Decimal text; absent for people without a requirement.
+    pub target: Option<String>,
+    pub cap: Option<String>,
+    /// The sum of the year's entries.
+    pub credited: String,
+    /// What counts towards the target (the credited JP, up to the cap).
+    pub counted: String,
+    pub remaining: Option<String>,
+    /// `met` or `not_met`; absent without a requirement.
+    pub status: Option<String>,
+    pub entries: Vec<StatementEntry>,
+}
+
+pub fn check_year(year: i32) -> Result<i32, LedgerError> {
+    if (2000..=2100).contains(&year) { Ok(year) } else { Err(LedgerError::InvalidYear) }
+}
+
+impl Ledger {
+    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, zone: LocalZone) -> Self {
+        Self { db, clock, zone }
+    }
+
+    /// The current local year.
+    pub fn this_year(&self) -> i32 {
+        self.zone.year_of(self.clock.now())
+    }
+
+    /// The requirement of each employment type in force for `year`, and every configured row.
+    pub async fn requirements(&self, year: i32) -> Result<(Vec<Requirement>, Vec<Requirement>), LedgerError> {
+        let configured = entries::configured(&self.db).await?;
+        let effective =
+            ["PNS", "PPPK"].iter().filter_map(|t| policy::effective(&configured, t, year)).collect();
+        Ok((effective, configured))
+    }
+
+    /// Sets the requirement of `employment_type` from `from_year` on (replacing a row for the
+    /// same year). Earlier years keep the requirement they had.
+    pub async fn set_requirement(
+        &self,
+        employment_type: &str,
+        from_year: i32,
+        target: Jp,
+        cap: Option<Jp>,
+        record_above_cap: bool,
+        by: UserId,
+    ) -> Result<Requirement, LedgerError> {
+        check_year(from_year)?;
+        if policy::default_for(employment_type).is_none() {
+            return Err(LedgerError::InvalidEmploymentType);
+        }
+        if cap.is_some_and(|c| c < target) {
+            return Err(LedgerError::InvalidRequirement);
+        }
+        let row = jp_requirement::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            employment_type: Set(employment_type.to_string()),
+            from_year: Set(from_year),
+            target_hundredths: Set(target.hundredths()),
+            cap_hundredths: Set(cap.map(Jp::hundredths)),
+            record_above_cap: Set(record_above_cap),
+            created_at: Set(self.clock.now()),
+            created_by: Set(Some(by.0)),
+        };
+        jp_requirement::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    jp_requirement::Column::EmploymentType,
+                    jp_requirement::Column::FromYear,
+                ])
+                .update_columns([
+                    jp_requirement::Column::TargetHundredths,
+                    jp_requirement::Column::CapHundredths,
+                    jp_requirement::Column::RecordAboveCap,
+                    jp_requirement::Column::CreatedAt,
+                    jp_requirement::Column::CreatedBy,
+                ])
+                .to_owned(),
+            )
+            .exec(&self.db)
+            .await?;
+        Ok(Requirement {
+            employment_type: employment_type.to_string(),
+            from_year,
+            target: target.hundredths(),
+            cap: cap.map(Jp::hundredths),
+            record_above_cap,
+            configured: true,
+        })
+    }
+
+    /// `person`'s statement for `year`.
+    pub async fn statement(&self, person: Uuid, year: i32) -> Result<JpStatement, LedgerError> {
+        check_year(year)?;
+        let who =
+            person::Entity::find_by_id(person).one(&self.db).await?.ok_or(LedgerError::PersonNotFound)?;
+        let rows = jp_ledger_entry::Entity::find()
+            .filter(jp_ledger_entry::Column::PersonId.eq(person))
+            .filter(jp_ledger_entry::Column::Year.eq(year))
+            .order_by_asc(jp_ledger_entry::Column::RecordedAt)
+            .all(&self.db)
+            .await?;
+        let descriptions = self.describe(&rows).await?;
+        let total: i64 = rows.iter().map(|r| r.jp_hundredths).sum();
+        let configured = entries::configured(&self.db).await?;
+        let requirement =
+            who.employment_type.as_deref().and_then(|t| policy::effective(&configured, t, year));
+        let fmt = Jp::format_hundredths;
+        Ok(JpStatement {
+            year,
+            employment_type: who.employment_type.clone(),
+            target: requirement.as_ref().map(|r| fmt(r.target)),
+            cap: requirement.as_ref().and_then(|r| r.cap.map(fmt)),
+            credited: fmt(total),
+            counted: fmt(requirement.as_ref().map_or(total, |r| r.counted(total))),
+            remaining: requirement.as_ref().map(|r| fmt((r.target - r.counted(total)).max(0))),
+            status: requirement.as_ref().map(|r| if r.met(total) { "met" } else { "not_met" }.to_string()),
+            entries: rows
+                .into_iter()
+                .map(|r| StatementEntry {
+                    description: descriptions.get(&r.source_id).cloned().unwrap_or_default(),
+                    external: r.kind.starts_with(entries::EXTERNAL),
+                    id: r.id,
+                    kind: r.kind,
+                    source_id: r.source_id,
+                    jp: fmt(r.jp_hundredths),
+                    source_jp: fmt(r.source_jp_hundredths),
+                    note: r.note,
+                    recorded_at: r.recorded_at,
+                    recorded_by: r.recorded_by,
+                })
+                .collect(),
+        })
+    }
+
+    /// What each entry's source is, for people reading a statement.
+    async fn describe(&self, rows: &[jp_ledger_entry::Model]) -> Result<HashMap<Uuid, String>, DbErr> {
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.source_id).collect();
+        let mut out = HashMap::new();
+        for c in certificate::Entity::find()
+            .filter(certificate::Column::Id.is_in(ids.clone()))
+            .all(&self.db)
+            .await?
+        {
+            let credential: serde_json::Value = serde_json::from_str(&c.credential).unwrap_or_default();
+            let title = credential
+                .pointer("/credentialSubject/achievement/name")
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
+            out.insert(c.id, format!("Sertifikat {} — {title}", c.number));
+        }
+        for e in external_training::Entity::find()
+            .filter(external_training::Column::Id.is_in(ids))
+            .all(&self.db)
+            .await?
+        {
+            out.insert(
+                e.id,
+                format!("{} ({}), sertifikat {}", e.course_name, e.organiser, e.certificate_number),
+            );
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,198 @@
+//! Yearly compliance reports and the SIASN export, as JSON or streamed CSV.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use penkom_core::Role;
+use penkom_storage::entities::opd;
+use penkom_storage::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::access::Authed;
+use crate::csv_body;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Json, Query};
+use crate::state::AppState;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// Calendar year (local time zone); default: the current year.
+    pub year: Option<i32>,
+    /// Only this OPD (its code). An OPD administrator always gets their own.
+    pub opd: Option<String>,
+    /// `csv` for CSV (or send `Accept: text/csv`); default JSON.
+    pub format: Option<String>,
+    /// CSV separator: `,` (default) or `;` for spreadsheets set to Indonesian.
+    pub sep: Option<String>,
+}
+
+/// The OPD a report covers: an OPD administrator's own (asking for another is 403), or the one
+/// asked for, or all.
+async fn scope(
+    state: &AppState,
+    caller: &accounts::Caller,
+    asked: Option<&str>,
+) -> Result<Option<uuid::Uuid>, ApiError> {
+    let asked = match asked {
+        Some(code) => Some(
+            opd::Entity::find()
+                .filter(opd::Column::Code.eq(code.trim()))
+                .one(&state.db)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::new(axum::http::StatusCode::NOT_FOUND, "opd_not_found", "OPD tidak ditemukan")
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    if caller.has(Role::Verifier) || caller.has(Role::Admin) {
+        return Ok(asked);
+    }
+    let own = caller.opd_id.map(|o| o.0).ok_or_else(ApiError::forbidden)?;
+    match asked {
+        Some(other) if other != own => Err(ApiError::forbidden()),
+        _ => Ok(Some(own)),
+    }
+}
+
+/// The schema of the compliance report.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ComplianceSchema {
+    pub year: i32,
+    /// Per person: `person_id`, `nip`, `name`, `opd_code`, `opd_name`, `employment_type`,
+    /// `target`, `credited`, `status` (`met`/`not_met`), `missing`.
+    #[schema(value_type = Vec<Object>)]
+    pub people: Vec<serde_json::Value>,
+    /// Per OPD: `opd_code`, `opd_name`, `headcount`, `met`, `share_met`, `jp_total`.
+    #[schema(value_type = Vec<Object>)]
+    pub opds: Vec<serde_json::Value>,
+}
+
+/// Who met the year's JP target: per person, and per OPD.
+#[utoipa::path(get, path = "/api/v1/reports/compliance", tag = "reports", security(("bearer" = [])), params(ReportQuery),
+    responses((status = 200, body = ComplianceSchema, content_type = "application/json"),
+        (status = 403, body = ErrorBody)))]
+pub async fn compliance(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    headers: HeaderMap,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let year = q.year.unwrap_or_else(|| state.ledger.this_year());
+    let opd = scope(&state, &caller, q.opd.as_deref()).await?;
+    let report = state.ledger.compliance(year, opd).await?;
+    accounts::audit::record(
+        &state.db,
+        state.clock.now(),
+        Some(caller.id),
+        "compliance_report_viewed",
+        None,
+        Some(serde_json::json!({ "year": year, "opd": opd, "people": report.people.len() })),
+        None,
+    )
+    .await?;
+    if !csv_body::wanted(q.format.as_deref(), &headers) {
+        return Ok(Json(report).into_response());
+    }
+    let rows = report
+        .people
+        .into_iter()
+        .map(|p| {
+            vec![
+                p.nip,
+                p.name,
+                p.opd_code,
+                p.opd_name,
+                p.employment_type,
+                p.target,
+                p.credited,
+                p.status,
+                p.missing,
+            ]
+        })
+        .collect();
+    Ok(csv_body::response(
+        &format!("kepatuhan-jp-{year}.csv"),
+        &[
+            "nip",
+            "name",
+            "opd_code",
+            "opd_name",
+            "employment_type",
+            "target_jp",
+            "credited_jp",
+            "status",
+            "missing_jp",
+        ],
+        rows,
+        csv_body::separator(q.sep.as_deref()),
+    ))
+}
+
+/// Issued, unrevoked certificates of a year with the fields of a SIASN course record.
+#[utoipa::path(get, path = "/api/v1/reports/siasn", tag = "reports", security(("bearer" = [])), params(ReportQuery),
+    responses((status = 200, description = "JSON rows, or CSV"), (status = 403, body = ErrorBody)))]
+pub async fn siasn(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    headers: HeaderMap,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let year = q.year.unwrap_or_else(|| state.ledger.this_year());
+    let rows = state.ledger.siasn_export(year).await?;
+    accounts::audit::record(
+        &state.db,
+        state.clock.now(),
+        Some(caller.id),
+        "siasn_export_viewed",
+        None,
+        Some(serde_json::json!({ "year": year, "rows": rows.len() })),
+        None,
+    )
+    .await?;
+    if !csv_body::wanted(q.format.as_deref(), &headers) {
+        return Ok(Json(rows).into_response());
+    }
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            vec![
+                r.nip,
+                r.nama,
+                r.course_name,
+                r.organiser,
+                r.training_type_id.to_string(),
+                r.training_type,
+                r.start_date,
+                r.end_date,
+                r.year.to_string(),
+                r.jp,
+                r.certificate_number,
+                r.location,
+            ]
+        })
+        .collect();
+    Ok(csv_body::response(
+        &format!("siasn-kursus-{year}.csv"),
+        &[
+            "nip",
+            "nama",
+            "namaKursus",
+            "institusiPenyelenggara",
+            "jenisDiklatId",
+            "jenisDiklat",
+            "tanggalKursus",
+            "tanggalSelesaiKursus",
+            "tahunKursus",
+            "jumlahJam",
+            "nomorSertipikat",
+            "lokasi",
+        ],
+        rows,
+        csv_body::separator(q.sep.as_deref()),
+    ))
+}
