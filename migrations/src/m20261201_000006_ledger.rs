@@ -203,6 +203,15 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
+        // The same certificate recorded twice (a retried request) would count twice.
+        crate::index(
+            manager,
+            "uq_external_training_certificate",
+            ExternalTraining::Table,
+            [ExternalTraining::PersonId, ExternalTraining::Organiser, ExternalTraining::CertificateNumber],
+            true,
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()

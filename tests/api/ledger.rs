@@ -232,6 +232,9 @@ async fn verifiers_record_and_reverse_external_jp_with_evidence() {
     assert_eq!(res.status(), 201);
     let record: Value = res.json().await.unwrap();
     let id = record["id"].as_str().unwrap();
+    // The same certificate again (a retried request) is refused, not counted twice.
+    let res = app.post_json("/api/v1/jp/external", Some(&verifier), &body).await;
+    assert_eq!((res.status().as_u16(), error_code(res).await.as_str()), (409, "duplicate_external_record"));
 
     let mine = app.get_ok("/api/v1/me/jp?year=2026", &learner).await;
     assert_eq!((mine["credited"].as_str(), mine["status"].as_str()), (Some("24"), Some("met")));
@@ -291,4 +294,8 @@ async fn an_opd_administrator_sees_only_their_own_opd() {
     assert_eq!(res.status(), 403);
     let res = app.get("/api/v1/reports/compliance?year=1999", Some(&opd_admin)).await;
     assert_eq!(error_code(res).await, "invalid_year");
+    let res = app.get("/api/v1/reports/compliance?year=2026&format=xml", Some(&opd_admin)).await;
+    assert_eq!(res.status(), 422);
+    let res = app.get("/api/v1/reports/compliance?year=2026&format=csv&sep=%7C", Some(&opd_admin)).await;
+    assert_eq!(res.status(), 422);
 }

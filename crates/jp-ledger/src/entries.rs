@@ -68,6 +68,9 @@ pub struct Credit<'a> {
 /// Writes a credit (limited by a cap that stops recording). Returns false if this source was
 /// already credited.
 pub async fn credit<C: ConnectionTrait>(db: &C, c: Credit<'_>) -> Result<bool, DbErr> {
+    // The cap depends on what is already recorded this year: two credits for one person at once
+    // (an external record and a certificate, on two nodes) must not both see the old total.
+    lock_person(db, c.person).await?;
     let requirement = match c.employment_type {
         Some(t) => policy::effective(&configured(db).await?, t, c.year),
         None => None,
@@ -119,6 +122,26 @@ pub async fn reverse<C: ConnectionTrait>(
         by,
     )
     .await
+}
+
+/// Serialises ledger writes for one person until the end of the transaction. On PostgreSQL a
+/// transaction-scoped advisory lock keyed by the person; SQLite's single writer already queues.
+pub async fn lock_person<C: ConnectionTrait>(db: &C, person: Uuid) -> Result<(), DbErr> {
+    lock_key(db, person).await
+}
+
+/// A transaction-scoped lock named by `id` (PostgreSQL; SQLite needs none).
+pub async fn lock_key<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        let key = i64::from_be_bytes(id.as_bytes()[..8].try_into().unwrap_or([0; 8]));
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -45,6 +45,8 @@ pub enum ExternalError {
     AlreadyReversed,
     #[error("bukti untuk catatan ini sudah dilampirkan")]
     EvidenceExists,
+    #[error("pelatihan dengan penyelenggara dan nomor sertifikat ini sudah tercatat untuk pegawai ini")]
+    Duplicate,
     #[error("bukti harus berkas PDF, PNG atau JPEG")]
     EvidenceType,
     #[error("berkas bukti paling besar 10 MiB")]
@@ -55,8 +57,11 @@ pub enum ExternalError {
 
 fn text(field: &'static str, value: &str, max: usize) -> Result<String, ExternalError> {
     let v = value.trim();
-    if v.is_empty() || v.chars().count() > max {
-        return Err(ExternalError::Invalid { field, message: "wajib diisi dan tidak terlalu panjang" });
+    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(ExternalError::Invalid {
+            field,
+            message: "wajib diisi, tanpa karakter kendali, dan tidak terlalu panjang",
+        });
     }
     Ok(v.to_string())
 }
@@ -82,6 +87,12 @@ impl Ledger {
         by: UserId,
     ) -> Result<external_training::Model, ExternalError> {
         let today = self.zone.to_local(self.clock.now()).date_naive();
+        if crate::service::check_year(input.end_date.year()).is_err() {
+            return Err(ExternalError::Invalid {
+                field: "end_date",
+                message: "tahun di luar rentang 2000–2100",
+            });
+        }
         if input.start_date > input.end_date {
             return Err(ExternalError::Invalid {
                 field: "start_date",
@@ -133,7 +144,10 @@ impl Ledger {
             evidence_sha256: Set(None),
         }
         .insert(&txn)
-        .await?;
+        .await
+        .map_err(|e| {
+            if penkom_storage::is_unique_violation(&e) { ExternalError::Duplicate } else { e.into() }
+        })?;
         entries::credit(
             &txn,
             Credit {

@@ -8,7 +8,7 @@ use penkom_core::{Clock, Jp, LocalZone, UserId};
 use penkom_storage::entities::{certificate, external_training, jp_ledger_entry, jp_requirement, person};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    sea_query::OnConflict,
+    QuerySelect, sea_query::OnConflict,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -213,15 +213,21 @@ impl Ledger {
                 .unwrap_or("");
             out.insert(c.id, format!("Sertifikat {} — {title}", c.number));
         }
-        for e in external_training::Entity::find()
+        // Only the columns shown: the evidence file itself may be megabytes.
+        let external: Vec<(Uuid, String, String, String)> = external_training::Entity::find()
+            .select_only()
+            .columns([
+                external_training::Column::Id,
+                external_training::Column::CourseName,
+                external_training::Column::Organiser,
+                external_training::Column::CertificateNumber,
+            ])
             .filter(external_training::Column::Id.is_in(ids))
+            .into_tuple()
             .all(&self.db)
-            .await?
-        {
-            out.insert(
-                e.id,
-                format!("{} ({}), sertifikat {}", e.course_name, e.organiser, e.certificate_number),
-            );
+            .await?;
+        for (id, course, organiser, number) in external {
+            out.insert(id, format!("{course} ({organiser}), sertifikat {number}"));
         }
         Ok(out)
     }

@@ -44,26 +44,36 @@ impl Ledger {
             .order_by_asc(certificate::Column::Seq)
             .all(&self.db)
             .await?;
-        let versions: std::collections::HashMap<uuid::Uuid, course_version::Model> =
-            course_version::Entity::find()
-                .filter(
-                    course_version::Column::Id.is_in(certs.iter().map(|c| c.version_id).collect::<Vec<_>>()),
-                )
+        // Looked up in chunks of distinct ids: one bind parameter per id, and databases cap those.
+        let mut version_ids: Vec<uuid::Uuid> = certs.iter().map(|c| c.version_id).collect();
+        version_ids.sort();
+        version_ids.dedup();
+        let mut versions = std::collections::HashMap::new();
+        for chunk in version_ids.chunks(1000) {
+            for v in course_version::Entity::find()
+                .filter(course_version::Column::Id.is_in(chunk.to_vec()))
                 .all(&self.db)
                 .await?
-                .into_iter()
-                .map(|v| (v.id, v))
-                .collect();
-        let enrolments: std::collections::HashMap<(uuid::Uuid, uuid::Uuid), chrono::DateTime<chrono::Utc>> =
-            enrollment::Entity::find()
-                .filter(
-                    enrollment::Column::PersonId.is_in(certs.iter().map(|c| c.person_id).collect::<Vec<_>>()),
-                )
+            {
+                versions.insert(v.id, v);
+            }
+        }
+        let mut person_ids: Vec<uuid::Uuid> = certs.iter().map(|c| c.person_id).collect();
+        person_ids.sort();
+        person_ids.dedup();
+        let course_ids: std::collections::HashSet<uuid::Uuid> = certs.iter().map(|c| c.course_id).collect();
+        let mut enrolments = std::collections::HashMap::new();
+        for chunk in person_ids.chunks(1000) {
+            for e in enrollment::Entity::find()
+                .filter(enrollment::Column::PersonId.is_in(chunk.to_vec()))
                 .all(&self.db)
                 .await?
-                .into_iter()
-                .map(|e| ((e.person_id, e.course_id), e.enrolled_at))
-                .collect();
+            {
+                if course_ids.contains(&e.course_id) {
+                    enrolments.insert((e.person_id, e.course_id), e.enrolled_at);
+                }
+            }
+        }
         let local = |t: chrono::DateTime<chrono::Utc>| self.zone.to_local(t).date_naive().to_string();
         Ok(certs
             .into_iter()

@@ -129,10 +129,24 @@ impl Outbox {
             .await?;
         let mut sent = 0;
         for m in due {
+            // Each claim is stamped when it is taken: earlier sends in this batch may have taken
+            // a while, and a claim that expired on arrival would let another node send too.
+            let now = self.clock.now();
+            // Whole seconds: the row must compare equal to this value after the database stored it.
+            let claim_until = {
+                use chrono::Timelike;
+                let t = now + CLAIM;
+                t.with_nanosecond(0).unwrap_or(t)
+            };
+            let free = || {
+                Condition::any()
+                    .add(email_outbox::Column::ClaimedUntil.is_null())
+                    .add(email_outbox::Column::ClaimedUntil.lt(now))
+            };
             // The claim is a compare-and-set on the row: of two nodes, one updates it and the
             // other sees no row changed and leaves the message alone.
             let claimed = email_outbox::Entity::update_many()
-                .col_expr(email_outbox::Column::ClaimedUntil, Expr::value(now + CLAIM))
+                .col_expr(email_outbox::Column::ClaimedUntil, Expr::value(claim_until))
                 .filter(email_outbox::Column::Id.eq(m.id))
                 .filter(email_outbox::Column::SentAt.is_null())
                 .filter(free())
@@ -148,7 +162,8 @@ impl Outbox {
             let update = email_outbox::Entity::update_many()
                 .col_expr(email_outbox::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
                 .col_expr(email_outbox::Column::Attempts, Expr::value(m.attempts + 1))
-                .filter(email_outbox::Column::Id.eq(m.id));
+                .filter(email_outbox::Column::Id.eq(m.id))
+                .filter(email_outbox::Column::ClaimedUntil.eq(claim_until));
             match outcome {
                 Ok(()) => {
                     update
@@ -205,6 +220,70 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::MemoryTransport;
+    use migrations::{Migrator, MigratorTrait};
+    use penkom_core::ManualClock;
+
+    /// A transport that refuses while `down` is set, then delivers to memory.
+    struct Flaky {
+        down: std::sync::atomic::AtomicBool,
+        inner: MemoryTransport,
+    }
+
+    #[async_trait::async_trait]
+    impl Transport for Flaky {
+        async fn send(&self, id: &str, message: Message) -> Result<(), String> {
+            if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err("connection refused".into());
+            }
+            self.inner.send(id, message).await
+        }
+        fn kind(&self) -> &'static str {
+            "flaky"
+        }
+    }
+
+    fn mail(key: &str) -> NewMail {
+        NewMail {
+            dedupe_key: key.into(),
+            to: "siti@test.go.id".into(),
+            text: crate::templates::certificate_revoked("Siti", "Etika", "1/X/2026", "Data keliru", "BKPSDM"),
+            attachment: Some(("s.pdf".into(), b"%PDF-1.7".to_vec())),
+        }
+    }
+
+    #[tokio::test]
+    async fn queued_once_sent_once_retried_with_backoff_while_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = penkom_storage::connect(&penkom_storage::sqlite_url_for_dir(dir.path()), 2).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        let clock = ManualClock::new(chrono::Utc::now());
+        let flaky = Arc::new(Flaky { down: true.into(), inner: MemoryTransport::default() });
+        let outbox = Outbox::new(
+            db.clone(),
+            Arc::new(clock.clone()),
+            flaky.clone(),
+            "Penkom <a@b.test>".parse().unwrap(),
+        );
+        assert!(enqueue(&db, clock.now(), "penkom.test", mail("k1")).await.unwrap());
+        assert!(
+            !enqueue(&db, clock.now(), "penkom.test", mail("k1")).await.unwrap(),
+            "same key, same message"
+        );
+
+        assert_eq!(outbox.deliver_due().await.unwrap(), 0, "down");
+        clock.advance(Duration::seconds(10));
+        assert_eq!(outbox.deliver_due().await.unwrap(), 0, "not due again before its backoff");
+        flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
+        clock.advance(Duration::seconds(25));
+        assert_eq!(outbox.deliver_due().await.unwrap(), 1);
+        assert_eq!(outbox.deliver_due().await.unwrap(), 0, "sent once");
+        let sent = flaky.inner.0.lock().unwrap().clone();
+        assert_eq!(sent.len(), 1);
+        let text = String::from_utf8_lossy(&sent[0].1).to_string();
+        assert!(text.contains(&format!("Message-ID: <{}@penkom.test>", sent[0].0)), "{text}");
+        assert!(text.contains("Content-Type: application/pdf"));
+    }
 
     #[test]
     fn backoff_grows_to_an_hour_and_stays() {

@@ -12,11 +12,16 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 /// The separator asked for: `;` suits spreadsheets set to Indonesian, where `,` is the decimal
-/// separator.
-pub fn separator(sep: Option<&str>) -> u8 {
+/// separator. Anything else is a 422 rather than a silent default.
+pub fn separator(sep: Option<&str>) -> Result<u8, crate::error::ApiError> {
     match sep {
-        Some(";" | "semicolon") => b';',
-        _ => b',',
+        Some(";" | "semicolon") => Ok(b';'),
+        None | Some("," | "comma") => Ok(b','),
+        Some(_) => Err(crate::error::ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "sep harus `,` atau `;`",
+        )),
     }
 }
 
@@ -68,9 +73,20 @@ pub fn response(filename: &str, header_row: &[&str], rows: Vec<Vec<String>>, sep
 }
 
 /// Whether the client asked for CSV, by `format=csv` or by `Accept: text/csv`.
-pub fn wanted(format: Option<&str>, headers: &axum::http::HeaderMap) -> bool {
-    format == Some("csv")
-        || headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/csv"))
+pub fn wanted(format: Option<&str>, headers: &axum::http::HeaderMap) -> Result<bool, crate::error::ApiError> {
+    match format {
+        Some("csv") => Ok(true),
+        Some("json") => Ok(false),
+        Some(_) => Err(crate::error::ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "format harus `csv` atau `json`",
+        )),
+        None => Ok(headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/csv"))),
+    }
 }
 
 #[cfg(test)]

@@ -402,6 +402,7 @@ impl From<jp_ledger::ExternalError> for ApiError {
             E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "external_record_not_found", message),
             E::AlreadyReversed => ApiError::new(StatusCode::CONFLICT, "already_reversed", message),
             E::EvidenceExists => ApiError::new(StatusCode::CONFLICT, "evidence_exists", message),
+            E::Duplicate => ApiError::new(StatusCode::CONFLICT, "duplicate_external_record", message),
             E::EvidenceType => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_evidence", message)
             }

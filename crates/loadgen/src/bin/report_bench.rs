@@ -25,7 +25,11 @@ async fn main() -> anyhow::Result<()> {
     let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
     let url = format!("{base}/{name}");
     let result = run(&url, people, entries).await;
-    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    if std::env::var("BENCH_KEEP").is_ok() {
+        println!("kept the database: {url}");
+    } else {
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    }
     result
 }
 
@@ -53,7 +57,10 @@ async fn run(url: &str, people: i64, entries: i64) -> anyhow::Result<()> {
          FROM generate_series(1, {entries}) g"
     ))
     .await?;
-    db.execute_unprepared("ANALYZE").await?;
+    // What autovacuum does after a bulk load: statistics, and the visibility map that lets the
+    // yearly sum read only the index. Without it the first report after loading a million rows
+    // fetches every heap row (measured: 1.9 s for the sum alone instead of 0.4 s).
+    db.execute_unprepared("VACUUM ANALYZE").await?;
     println!("seeded {people} people and {entries} ledger entries in {:.1} s", t.elapsed().as_secs_f64());
 
     let ledger =
@@ -76,7 +83,14 @@ async fn run(url: &str, people: i64, entries: i64) -> anyhow::Result<()> {
         times.push(elapsed);
     }
     times.sort_by(f64::total_cmp);
-    println!("compliance report: median {:.3} s, best {:.3} s (target: under 2 s)", times[2], times[0]);
+    let verdict = if times[2] < 2.0 { "met" } else { "NOT MET" };
+    println!(
+        "compliance report: median {:.3} s, best {:.3} s; target under 2 s: {verdict}",
+        times[2], times[0]
+    );
     db.close().await.ok();
+    if times[2] >= 2.0 {
+        anyhow::bail!("the compliance report took {:.3} s (median), over the 2 s target", times[2]);
+    }
     Ok(())
 }

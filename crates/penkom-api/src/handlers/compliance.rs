@@ -36,6 +36,13 @@ async fn scope(
     asked: Option<&str>,
 ) -> Result<Option<uuid::Uuid>, ApiError> {
     let asked = match asked {
+        Some(code) if code.chars().any(char::is_control) => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                "kode OPD tidak sah",
+            ));
+        }
         Some(code) => Some(
             opd::Entity::find()
                 .filter(opd::Column::Code.eq(code.trim()))
@@ -95,7 +102,7 @@ pub async fn compliance(
         None,
     )
     .await?;
-    if !csv_body::wanted(q.format.as_deref(), &headers) {
+    if !csv_body::wanted(q.format.as_deref(), &headers)? {
         return Ok(Json(report).into_response());
     }
     let rows = report
@@ -129,7 +136,7 @@ pub async fn compliance(
             "missing_jp",
         ],
         rows,
-        csv_body::separator(q.sep.as_deref()),
+        csv_body::separator(q.sep.as_deref())?,
     ))
 }
 
@@ -143,6 +150,13 @@ pub async fn siasn(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let year = q.year.unwrap_or_else(|| state.ledger.this_year());
+    if q.opd.is_some() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "ekspor SIASN mencakup semua OPD; parameter opd tidak didukung",
+        ));
+    }
     let rows = state.ledger.siasn_export(year).await?;
     accounts::audit::record(
         &state.db,
@@ -154,7 +168,7 @@ pub async fn siasn(
         None,
     )
     .await?;
-    if !csv_body::wanted(q.format.as_deref(), &headers) {
+    if !csv_body::wanted(q.format.as_deref(), &headers)? {
         return Ok(Json(rows).into_response());
     }
     let rows = rows
@@ -193,6 +207,6 @@ pub async fn siasn(
             "lokasi",
         ],
         rows,
-        csv_body::separator(q.sep.as_deref()),
+        csv_body::separator(q.sep.as_deref())?,
     ))
 }

@@ -280,7 +280,26 @@ pub async fn evidence(
     };
     let media = HeaderValue::from_str(&media)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    Ok(([(header::CONTENT_TYPE, media)], bytes).into_response())
+    // A download, never rendered inline: the file came from outside and is only checked by its
+    // first bytes.
+    let name: String = row
+        .evidence_name
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    let name = if name.is_empty() { "bukti".to_string() } else { name };
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, media),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
