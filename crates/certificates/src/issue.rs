@@ -122,7 +122,7 @@ impl Certificates {
         completion_id: Uuid,
     ) -> Result<certificate::Model, IssueError> {
         // Whole seconds: the credential states the time at that precision, and the row must agree.
-        let now = whole_seconds(self.inner.clock.now());
+        let now = penkom_core::clock::whole_seconds(self.inner.clock.now());
         let completion: CourseCompletion = course_completion::Entity::find_by_id(completion_id)
             .one(txn)
             .await?
@@ -246,11 +246,6 @@ impl Certificates {
         }
         Ok(row)
     }
-}
-
-fn whole_seconds(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-    use chrono::Timelike;
-    t.with_nanosecond(0).unwrap_or(t)
 }
 
 async fn existing<C: ConnectionTrait>(

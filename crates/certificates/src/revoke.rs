@@ -45,7 +45,7 @@ impl Certificates {
             return Err(RevokeError::AlreadyRevoked);
         }
         // Whole seconds, so the stored time and the logged hash's text are the same instant.
-        let now = self.inner.clock.now().with_nanosecond(0).unwrap_or_else(|| self.inner.clock.now());
+        let now = penkom_core::clock::whole_seconds(self.inner.clock.now());
         let mut active = row.into_active_model();
         active.revoked_at = Set(Some(now));
         active.revocation_reason = Set(Some(reason.to_string()));
@@ -105,5 +105,3 @@ impl Certificates {
         Ok(self.sign(&doc, now)?)
     }
 }
-
-use chrono::Timelike;

@@ -124,24 +124,15 @@ pub async fn reverse<C: ConnectionTrait>(
     .await
 }
 
-/// Serialises ledger writes for one person until the end of the transaction. On PostgreSQL a
-/// transaction-scoped advisory lock keyed by the person; SQLite's single writer already queues.
-pub async fn lock_person<C: ConnectionTrait>(db: &C, person: Uuid) -> Result<(), DbErr> {
-    lock_key(db, person).await
+/// The advisory-lock key of a person or record id (the first 8 bytes). A collision with another
+/// lock only makes one writer wait for an unrelated one.
+pub fn lock_key(id: Uuid) -> i64 {
+    i64::from_be_bytes(id.as_bytes()[..8].try_into().unwrap_or([0; 8]))
 }
 
-/// A transaction-scoped lock named by `id` (PostgreSQL; SQLite needs none).
-pub async fn lock_key<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        let key = i64::from_be_bytes(id.as_bytes()[..8].try_into().unwrap_or([0; 8]));
-        db.execute_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DatabaseBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
-            [key.into()],
-        ))
-        .await?;
-    }
-    Ok(())
+/// Serialises ledger writes for one person until the end of the transaction.
+pub async fn lock_person<C: ConnectionTrait>(db: &C, person: Uuid) -> Result<(), DbErr> {
+    penkom_storage::serialize_on(db, lock_key(person)).await
 }
 
 #[allow(clippy::too_many_arguments)]

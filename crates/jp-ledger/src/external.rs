@@ -183,6 +183,8 @@ impl Ledger {
         }
         let media = evidence_type(&bytes).ok_or(ExternalError::EvidenceType)?;
         let txn = begin_write(&self.db).await?;
+        // Two uploads at once must not both see "no evidence yet" and overwrite each other.
+        penkom_storage::serialize_on(&txn, entries::lock_key(id)).await?;
         let row =
             external_training::Entity::find_by_id(id).one(&txn).await?.ok_or(ExternalError::NotFound)?;
         if row.evidence.is_some() {
@@ -207,6 +209,8 @@ impl Ledger {
     ) -> Result<external_training::Model, ExternalError> {
         let reason = text("reason", reason, 500)?;
         let txn = begin_write(&self.db).await?;
+        // Two reversals at once must not both pass the check below.
+        penkom_storage::serialize_on(&txn, entries::lock_key(id)).await?;
         let row =
             external_training::Entity::find_by_id(id).one(&txn).await?.ok_or(ExternalError::NotFound)?;
         if row.reversed_at.is_some() {

@@ -133,11 +133,7 @@ impl Outbox {
             // a while, and a claim that expired on arrival would let another node send too.
             let now = self.clock.now();
             // Whole seconds: the row must compare equal to this value after the database stored it.
-            let claim_until = {
-                use chrono::Timelike;
-                let t = now + CLAIM;
-                t.with_nanosecond(0).unwrap_or(t)
-            };
+            let claim_until = penkom_core::clock::whole_seconds(now + CLAIM);
             let free = || {
                 Condition::any()
                     .add(email_outbox::Column::ClaimedUntil.is_null())

@@ -12,6 +12,13 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
 }
 
+/// `t` without its fraction of a second: for times written both into a row and into a signed
+/// or compared text, which must agree after the database stored them.
+pub fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Timelike;
+    t.with_nanosecond(0).unwrap_or(t)
+}
+
 /// The real clock of the machine.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;

@@ -20,13 +20,14 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     db.begin_with_options(TransactionOptions { sqlite_transaction_mode, ..Default::default() }).await
 }
 
-/// Serialises one kind of write across every API node for the rest of transaction `txn`.
+/// Serialises one kind of write across every API node for the rest of transaction `txn` (any
+/// connection that is a transaction; outside one the lock would end at once).
 ///
 /// On PostgreSQL this takes a transaction-scoped advisory lock named by `key`, released at
 /// commit or rollback. Bulk operations that read, then insert many rows (a people import) use
 /// it so that two concurrent runs queue instead of both inserting and one failing on a unique
 /// constraint. On SQLite, `BEGIN IMMEDIATE` (see [`begin_write`]) already serialises writers.
-pub async fn serialize_on(txn: &DatabaseTransaction, key: i64) -> Result<(), DbErr> {
+pub async fn serialize_on<C: ConnectionTrait>(txn: &C, key: i64) -> Result<(), DbErr> {
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_raw(sea_orm::Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
