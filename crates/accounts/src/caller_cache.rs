@@ -228,7 +228,7 @@ pub(crate) async fn publish(live: &dyn LiveStore, entry: &Revocation) -> Result<
         }
         let bytes = serde_json::to_vec(&entries).unwrap_or_default();
         // The journal outlives its entries by far, so it never expires while in use.
-        if live.store_if(JOURNAL_KEY, version, &bytes, Duration::from_secs(3600)).await? {
+        if live.store_if(JOURNAL_KEY, version, &bytes, Duration::from_secs(3600)).await?.is_stored() {
             return Ok(());
         }
     }
@@ -360,6 +360,7 @@ mod tests {
             live.store_if(JOURNAL_KEY, loaded.version, &serde_json::to_vec(&raw).unwrap(), CACHE_TTL)
                 .await
                 .unwrap()
+                .is_stored()
         );
         publish(&live, &rev(3, Target::Person(uuid::Uuid::from_u128(3)))).await.unwrap();
         let targets: Vec<Target> = read(&live).await.unwrap().into_iter().map(|e| e.target).collect();

@@ -34,11 +34,43 @@ pub struct WindowCount {
     pub resets_in: Duration,
 }
 
-/// A value with the version it was stored at (1 for the first store, then 2, 3, …).
+/// A value with the version it was stored at.
+///
+/// Versions are opaque, random, non-zero tokens (0 means "nothing stored"), not counters. A
+/// counter would start again at 1 when Redis restarts empty, and a node that remembered version
+/// 5 of the old value could then overwrite an unrelated version 5 of a new one. A fresh random
+/// token per store makes a reused version as unlikely as guessing a 64-bit number, so a version
+/// remembered from any earlier read is safe to compare against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Versioned {
     pub version: u64,
     pub value: Vec<u8>,
+}
+
+/// The outcome of [`LiveStore::store_if`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Swap {
+    /// The value was stored at this new version.
+    Stored { version: u64 },
+    /// Nothing was stored: the stored version was not the expected one. `current` is what is
+    /// stored now, read in the same atomic step, so the caller can retry without another read.
+    Conflict { current: Option<Versioned> },
+}
+
+impl Swap {
+    pub fn is_stored(&self) -> bool {
+        matches!(self, Swap::Stored { .. })
+    }
+}
+
+/// A fresh version token: random and non-zero, never equal to `previous`.
+pub(crate) fn next_version(previous: u64) -> u64 {
+    loop {
+        let v: u64 = rand::random();
+        if v != 0 && v != previous {
+            return v;
+        }
+    }
 }
 
 /// Shared, short-lived state. Keys are plain strings chosen by the caller; each implementation
@@ -63,19 +95,28 @@ pub trait LiveStore: Send + Sync + 'static {
     async fn load(&self, key: &str) -> Result<Option<Versioned>, LiveStoreError>;
 
     /// Stores `value` under `key` only if the stored version is still `expected` (0 meaning
-    /// "nothing stored"), making it version `expected + 1`, and (re)sets its time to live.
-    /// Returns whether it stored. This compare-and-set is atomic across every node, so a
-    /// read–compute–store cycle that retries on `false` never loses a concurrent update.
+    /// "nothing stored"), giving it a fresh version, and (re)sets its time to live. This
+    /// compare-and-set is atomic across every node, so a read–compute–store cycle that retries
+    /// on a conflict never loses a concurrent update. A conflict carries the current value, so
+    /// the retry needs no separate read; and `expected` may come from a read made long ago (a
+    /// node's own memory of the value), which costs one conflict when it is stale and nothing
+    /// when it is not.
     async fn store_if(
         &self,
         key: &str,
         expected: u64,
         value: &[u8],
         ttl: Duration,
-    ) -> Result<bool, LiveStoreError>;
+    ) -> Result<Swap, LiveStoreError>;
 
     /// A short name for logs and `/readyz` (`memory` or `redis`).
     fn kind(&self) -> &'static str;
+
+    /// Whether every operation is a network round trip (Redis), which makes it worth a node's
+    /// while to remember values it stored and go straight to the compare-and-set next time.
+    fn is_remote(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]
@@ -109,16 +150,50 @@ pub(crate) mod contract {
     pub async fn versioned_values_compare_and_set(store: &dyn LiveStore) {
         let ttl = Duration::from_secs(60);
         assert_eq!(store.load("v").await.unwrap(), None);
-        assert!(store.store_if("v", 0, b"one", ttl).await.unwrap());
-        assert_eq!(store.load("v").await.unwrap(), Some(Versioned { version: 1, value: b"one".to_vec() }));
-        assert!(!store.store_if("v", 0, b"stale", ttl).await.unwrap(), "a stale version is refused");
-        assert!(store.store_if("v", 1, b"two", ttl).await.unwrap());
+        let Swap::Stored { version: one } = store.store_if("v", 0, b"one", ttl).await.unwrap() else {
+            panic!("the first store succeeds")
+        };
+        assert_ne!(one, 0);
+        assert_eq!(store.load("v").await.unwrap(), Some(Versioned { version: one, value: b"one".to_vec() }));
+        assert_eq!(
+            store.store_if("v", 0, b"stale", ttl).await.unwrap(),
+            Swap::Conflict { current: Some(Versioned { version: one, value: b"one".to_vec() }) },
+            "a stale version is refused, with what is stored now"
+        );
+        let Swap::Stored { version: two } = store.store_if("v", one, b"two", ttl).await.unwrap() else {
+            panic!("the expected version stores")
+        };
+        assert_ne!(two, one);
         assert_eq!(store.load("v").await.unwrap().unwrap().value, b"two");
         store.clear("v").await.unwrap();
         assert_eq!(store.load("v").await.unwrap(), None);
-        assert!(store.store_if("v", 0, b"again", Duration::from_millis(200)).await.unwrap());
+        assert_eq!(
+            store.store_if("v", two, b"lost", ttl).await.unwrap(),
+            Swap::Conflict { current: None },
+            "a cleared value conflicts with any remembered version"
+        );
+        assert!(store.store_if("v", 0, b"again", Duration::from_millis(200)).await.unwrap().is_stored());
         tokio::time::sleep(Duration::from_millis(350)).await;
         assert_eq!(store.load("v").await.unwrap(), None, "values expire");
+    }
+
+    /// After the value is lost (a Redis restart, an expiry), new stores never hand out a
+    /// version that was in use before, so a node that remembers an old version cannot overwrite
+    /// the new value by accident.
+    pub async fn versions_are_not_reused_after_a_loss(store: &dyn LiveStore) {
+        let ttl = Duration::from_secs(60);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..5 {
+            let mut version = 0;
+            for _ in 0..10 {
+                match store.store_if("r", version, b"x", ttl).await.unwrap() {
+                    Swap::Stored { version: v } => version = v,
+                    Swap::Conflict { .. } => panic!("a single writer never conflicts"),
+                }
+                assert!(seen.insert(version), "version {version} was handed out twice");
+            }
+            store.clear("r").await.unwrap();
+        }
     }
 
     pub async fn concurrent_read_modify_write_loses_nothing(store: std::sync::Arc<dyn LiveStore>) {
@@ -133,7 +208,10 @@ pub(crate) mod contract {
                         None => (0, 0),
                     };
                     let next = (n + 1).to_string();
-                    if s.store_if("counter", version, next.as_bytes(), Duration::from_secs(60)).await.unwrap()
+                    if s.store_if("counter", version, next.as_bytes(), Duration::from_secs(60))
+                        .await
+                        .unwrap()
+                        .is_stored()
                     {
                         break;
                     }

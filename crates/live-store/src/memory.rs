@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use crate::{LiveStore, LiveStoreError, Versioned, WindowCount};
+use crate::{LiveStore, LiveStoreError, Swap, Versioned, WindowCount, next_version};
 
 /// Beyond this many keys, expired windows are swept on the next write, so that a flood of
 /// distinct keys (say, sign-in attempts for random NIPs) cannot grow memory without bound.
@@ -105,18 +105,21 @@ impl LiveStore for MemoryStore {
         expected: u64,
         value: &[u8],
         ttl: Duration,
-    ) -> Result<bool, LiveStoreError> {
+    ) -> Result<Swap, LiveStoreError> {
         let now = Instant::now();
         let mut shard = self.shard(key);
         if shard.len() > SWEEP_ABOVE {
             shard.retain(|_, (_, _, until)| *until > now);
         }
-        let current = shard.get(key).filter(|(_, _, until)| *until > now).map_or(0, |(v, _, _)| *v);
-        if current != expected {
-            return Ok(false);
+        let current = shard.get(key).filter(|(_, _, until)| *until > now);
+        if current.map_or(0, |(v, _, _)| *v) != expected {
+            let current =
+                current.map(|(version, value, _)| Versioned { version: *version, value: value.clone() });
+            return Ok(Swap::Conflict { current });
         }
-        shard.insert(key.to_string(), (expected + 1, value.to_vec(), now + ttl));
-        Ok(true)
+        let version = next_version(expected);
+        shard.insert(key.to_string(), (version, value.to_vec(), now + ttl));
+        Ok(Swap::Stored { version })
     }
 
     fn kind(&self) -> &'static str {
@@ -142,6 +145,11 @@ mod tests {
     #[tokio::test]
     async fn versioned_values_compare_and_set() {
         contract::versioned_values_compare_and_set(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn versions_are_not_reused_after_a_loss() {
+        contract::versions_are_not_reused_after_a_loss(&MemoryStore::new()).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

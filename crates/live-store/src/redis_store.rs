@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
-use crate::{LiveStore, LiveStoreError, Versioned, WindowCount};
+use crate::{LiveStore, LiveStoreError, Swap, Versioned, WindowCount, next_version};
 
 /// Increments a counter and opens its window on the first hit, in one step. A Lua script runs
 /// atomically in Redis, so two nodes hitting the same key at once cannot both see "first hit"
@@ -25,15 +25,20 @@ return {n, ttl}
 ";
 
 /// Compare-and-set of a versioned value stored as a hash `{v: version, d: data}`. Running as
-/// one script makes the comparison and the write a single atomic step in Redis.
+/// one script makes the comparison and the write a single atomic step in Redis. On a conflict
+/// it answers the current version and data, so the caller's retry needs no second round trip.
+///
+/// Versions are compared and stored as the decimal strings the client sends, never as Lua
+/// numbers: Lua holds numbers as doubles and prints them with 14 significant digits, which
+/// would mangle a 64-bit random version.
 const STORE_IF_SCRIPT: &str = r"
-local cur = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if cur ~= tonumber(ARGV[1]) then
-  return 0
+local cur = redis.call('HMGET', KEYS[1], 'v', 'd')
+if (cur[1] or '0') ~= ARGV[1] then
+  return {0, cur[1], cur[2]}
 end
-redis.call('HSET', KEYS[1], 'v', cur + 1, 'd', ARGV[2])
+redis.call('HSET', KEYS[1], 'v', ARGV[4], 'd', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
+return {1, false, false}
 ";
 
 pub struct RedisStore {
@@ -129,22 +134,35 @@ impl LiveStore for RedisStore {
         expected: u64,
         value: &[u8],
         ttl: Duration,
-    ) -> Result<bool, LiveStoreError> {
+    ) -> Result<Swap, LiveStoreError> {
         let mut conn = self.conn.clone();
-        let stored: i64 = self
+        let version = next_version(expected);
+        let (stored, current_version, current_value): (i64, Option<u64>, Option<Vec<u8>>) = self
             .store_if
             .key(self.key(key))
-            .arg(expected)
+            .arg(expected.to_string())
             .arg(value)
             .arg(ttl.as_millis().max(1) as u64)
+            .arg(version.to_string())
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        Ok(stored == 1)
+        if stored == 1 {
+            return Ok(Swap::Stored { version });
+        }
+        let current = match (current_version, current_value) {
+            (Some(version), Some(value)) => Some(Versioned { version, value }),
+            _ => None,
+        };
+        Ok(Swap::Conflict { current })
     }
 
     fn kind(&self) -> &'static str {
         "redis"
+    }
+
+    fn is_remote(&self) -> bool {
+        true
     }
 }
 
@@ -184,6 +202,13 @@ mod tests {
     async fn versioned_values_compare_and_set() {
         if let Some(s) = store().await {
             contract::versioned_values_compare_and_set(&s).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn versions_are_not_reused_after_a_loss() {
+        if let Some(s) = store().await {
+            contract::versions_are_not_reused_after_a_loss(&s).await;
         }
     }
 

@@ -349,18 +349,29 @@ async fn measure() -> anyhow::Result<()> {
     );
     println!("| run | heartbeats/s | p50 ms | p99 ms | refused (429) | failed |");
     println!("|---|---|---|---|---|---|");
-    let memory_runs = bench_penkom("penkom, in-process store", &plan, None, TARGET_IN_PROCESS).await?;
-    row("Penkom, in-process store, saturated", &memory_runs.saturated);
-    row(&format!("Penkom, in-process store, {TARGET_IN_PROCESS}/s offered"), &memory_runs.at_target);
-    let (memory, idle, loaded) = (&memory_runs.saturated, memory_runs.idle_mb, memory_runs.sessions_mb);
-    let reference_noop = reference::bench("noop", None, &plan).await?;
-    row("reference: axum, no work", &reference_noop);
-    let mut notes = vec![format!(
-        "Server memory (in-process store): {idle:.0} MB idle, {loaded:.0} MB with {} open sessions ({:.0} MB for the sessions).",
-        plan.learners,
-        loaded - idle
-    )];
-    if let Some(url) = &redis {
+    let mut notes = Vec::new();
+    // `BENCH_ONLY=redis` or `BENCH_ONLY=memory` runs one half, for quicker iterations.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only != "redis" {
+        let memory_runs = bench_penkom("penkom, in-process store", &plan, None, TARGET_IN_PROCESS).await?;
+        row("Penkom, in-process store, saturated", &memory_runs.saturated);
+        row(&format!("Penkom, in-process store, {TARGET_IN_PROCESS}/s offered"), &memory_runs.at_target);
+        let (memory, idle, loaded) = (&memory_runs.saturated, memory_runs.idle_mb, memory_runs.sessions_mb);
+        let reference_noop = reference::bench("noop", None, &plan).await?;
+        row("reference: axum, no work", &reference_noop);
+        notes.push(format!(
+            "Server memory (in-process store): {idle:.0} MB idle, {loaded:.0} MB with {} open sessions ({:.0} MB for the sessions).",
+            plan.learners,
+            loaded - idle
+        ));
+        notes.push(format!(
+            "Ratio Penkom (in-process)/reference (no work): {:.2}.",
+            memory.rps() / reference_noop.rps().max(1.0)
+        ));
+    }
+    if only == "memory" {
+        notes.push("Redis runs not asked for (BENCH_ONLY=memory).".into());
+    } else if let Some(url) = &redis {
         let redis_runs = bench_penkom("penkom, redis", &plan, Some(url), TARGET_REDIS).await?;
         row("Penkom, Redis, saturated", &redis_runs.saturated);
         row(&format!("Penkom, Redis, {TARGET_REDIS}/s offered"), &redis_runs.at_target);
@@ -374,10 +385,6 @@ async fn measure() -> anyhow::Result<()> {
     } else {
         notes.push("Redis not reachable: Redis runs skipped.".into());
     }
-    notes.push(format!(
-        "Ratio Penkom (in-process)/reference (no work): {:.2}.",
-        memory.rps() / reference_noop.rps().max(1.0)
-    ));
     println!();
     for n in notes {
         println!("{n}");

@@ -1,53 +1,60 @@
 //! The reference server: a minimal axum endpoint doing nothing, or doing the same Redis work a
-//! Penkom heartbeat does (read a versioned value, compare-and-set it), run as a child process
-//! like Penkom so both are measured the same way.
+//! Penkom heartbeat does on a node that served the learner before (one compare-and-set of a
+//! versioned value, with the version remembered in-process), run as a child process like Penkom
+//! so both are measured the same way.
 
+use std::collections::HashMap;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::post;
+use live_store::{LiveStore, RedisStore, Swap};
 
 use crate::{BEAT, Outcome, Plan, client, free_port, server, wait_ready};
 
-const CAS: &str = r"
-local cur = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if cur ~= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'v', cur + 1, 'd', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], 600000)
-return 1
-";
+/// Remembered versions, sharded like Penkom's stream cache.
+struct Versions(Vec<Mutex<HashMap<u64, u64>>>);
+
+impl Versions {
+    fn shard(&self, n: u64) -> std::sync::MutexGuard<'_, HashMap<u64, u64>> {
+        self.0[(n % 64) as usize].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// One beat's Redis work: the compare-and-set from the remembered version, and once more from
+/// the version a conflict answers (what Penkom does when another node served the learner last).
+async fn compare_and_set(store: &RedisStore, versions: &Versions, n: u64) {
+    let key = format!("ref:{n}");
+    let mut expected = versions.shard(n).remove(&n).unwrap_or(0);
+    for _ in 0..2 {
+        match store.store_if(&key, expected, br#"{"state":"x"}"#, Duration::from_secs(600)).await {
+            Ok(Swap::Stored { version }) => {
+                versions.shard(n).insert(n, version);
+                return;
+            }
+            Ok(Swap::Conflict { current }) => expected = current.map_or(0, |c| c.version),
+            Err(_) => return,
+        }
+    }
+}
 
 /// `loadgen reference PORT [REDIS_URL]`: serves `/readyz` and `POST /beat/{n}`.
 pub async fn serve(args: &[String]) -> anyhow::Result<()> {
     let port: u16 = args.first().and_then(|p| p.parse().ok()).unwrap_or(0);
     let redis = match args.get(1) {
-        Some(url) => Some(redis::Client::open(url.as_str())?.get_connection_manager().await?),
+        Some(url) => Some(Arc::new(RedisStore::connect(url, "ref:").await?)),
         None => None,
     };
-    let script = Arc::new(redis::Script::new(CAS));
+    let versions = Arc::new(Versions((0..64).map(|_| Mutex::default()).collect()));
     let app = Router::new().route("/readyz", axum::routing::get(|| async { "ok" })).route(
         "/beat/{n}",
         post(move |axum::extract::Path(n): axum::extract::Path<u64>| {
-            let (redis, script) = (redis.clone(), script.clone());
+            let (redis, versions) = (redis.clone(), versions.clone());
             async move {
-                if let Some(mut conn) = redis {
-                    let key = format!("ref:{n}");
-                    let (v, _d): (Option<u64>, Option<Vec<u8>>) = redis::cmd("HMGET")
-                        .arg(&key)
-                        .arg("v")
-                        .arg("d")
-                        .query_async(&mut conn)
-                        .await
-                        .unwrap_or((None, None));
-                    let _: i64 = script
-                        .key(&key)
-                        .arg(v.unwrap_or(0))
-                        .arg(r#"{"state":"x"}"#)
-                        .invoke_async(&mut conn)
-                        .await
-                        .unwrap_or(0);
+                if let Some(store) = redis {
+                    compare_and_set(&store, &versions, n).await;
                 }
                 axum::Json(serde_json::json!({"session_credited_seconds": 0}))
             }

@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod quiz;
 pub mod service;
 pub mod stream;
+mod stream_cache;
 
 pub use anomalies::{Anomaly, AnomalyKind};
 pub use attempts::{

@@ -8,12 +8,18 @@
 //! and always *after* the live state that absorbed the evidence was stored: a lost race can then
 //! never write the same evidence twice, and a crash between the two loses at most one
 //! checkpoint interval of credit.
+//!
+//! Round trips: on Redis every live-store call crosses the network, and a beat is the hottest
+//! request there is. So a node remembers each stream it stored ([`StreamCache`]) and a beat goes
+//! straight to the compare-and-set with the remembered version; a conflict answers the current
+//! stream in the same round trip. A beat is one round trip when this node served the learner's
+//! last request, two when another node did.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use live_store::{LiveStore, LiveStoreError};
+use live_store::{LiveStore, LiveStoreError, Swap};
 use penkom_core::{Clock, LocalZone, UserId};
 use penkom_storage::DatabaseConnection;
 use penkom_storage::entities::{course_module, module_completion, study_segment, study_session};
@@ -25,6 +31,7 @@ use uuid::Uuid;
 
 use crate::credit::{BeatVerdict, CreditPolicy};
 use crate::stream::{Pending, StreamState};
+use crate::stream_cache::{Seen, StreamCache};
 
 /// How long a stream lives in the live store without a beat. Longer than any idle limit; a
 /// stream that expires is rebuilt from the database on its next beat.
@@ -114,6 +121,8 @@ pub struct Progress {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) zone: LocalZone,
     pub(crate) policy: CreditPolicy,
+    /// Streams this node stored last; only when the live store is remote (see the module doc).
+    streams: Option<Arc<StreamCache>>,
 }
 
 fn stream_key(person: UserId) -> String {
@@ -138,6 +147,13 @@ fn decode(bytes: &[u8]) -> Option<StreamState> {
     serde_json::from_slice::<Option<StreamState>>(bytes).ok().flatten()
 }
 
+fn seen_from(loaded: Option<live_store::Versioned>) -> Seen {
+    match loaded {
+        Some(v) => Seen { version: v.version, state: decode(&v.value), fresh: true },
+        None => Seen { version: 0, state: None, fresh: true },
+    }
+}
+
 fn encode(state: Option<&StreamState>) -> Vec<u8> {
     serde_json::to_vec(&state).unwrap_or_else(|_| b"null".to_vec())
 }
@@ -150,7 +166,48 @@ impl Progress {
         zone: LocalZone,
         policy: CreditPolicy,
     ) -> Self {
-        Self { db, live, clock, zone, policy }
+        // In-process, a read is a map lookup: remembering streams would only double their memory.
+        let streams = live.is_remote().then(|| Arc::new(StreamCache::new()));
+        Self { db, live, clock, zone, policy, streams }
+    }
+
+    /// What this node remembers of `person`'s stream, if anything (taken out for the length of
+    /// one operation).
+    fn remembered(&self, person: UserId) -> Option<Seen> {
+        self.streams.as_ref().and_then(|c| c.take(person))
+    }
+
+    /// Reads `person`'s stream from the live store.
+    async fn read_stream(&self, key: &str) -> Result<Seen, LiveStoreError> {
+        Ok(seen_from(self.live.load(key).await?))
+    }
+
+    /// The stream an operation starts from: remembered if possible, else read.
+    async fn stream_of(&self, key: &str, next: &mut Option<Seen>) -> Result<Seen, LiveStoreError> {
+        match next.take() {
+            Some(seen) => Ok(seen),
+            None => self.read_stream(key).await,
+        }
+    }
+
+    /// Stores `state` (or "no stream") if the stream is still at `expected`. `Ok(Ok(()))` when
+    /// stored (and remembered); `Ok(Err(current))` with the current stream when not.
+    async fn swap(
+        &self,
+        person: UserId,
+        key: &str,
+        expected: u64,
+        state: Option<&StreamState>,
+    ) -> Result<Result<(), Seen>, LiveStoreError> {
+        match self.live.store_if(key, expected, &encode(state), STREAM_TTL).await? {
+            Swap::Stored { version } => {
+                if let (Some(cache), Some(state)) = (&self.streams, state) {
+                    cache.put(person, version, state.clone());
+                }
+                Ok(Ok(()))
+            }
+            Swap::Conflict { current } => Ok(Err(seen_from(current))),
+        }
     }
 
     pub fn policy(&self) -> &CreditPolicy {
@@ -260,12 +317,15 @@ impl Progress {
         let session_id = Uuid::now_v7();
         let key = stream_key(person);
         let module_db = self.module_credit_in_db(person, module.module_id).await?;
+        // A remembered old stream is fine to start from: the compare-and-set below succeeds only
+        // if it is still the stored one, and the totals computed from it are then exact.
+        let mut next = self.remembered(person);
         for _ in 0..MAX_ATTEMPTS {
             let now = self.clock.now();
             let today = self.day_of(now);
-            let loaded = self.live.load(&key).await?;
-            let version = loaded.as_ref().map_or(0, |v| v.version);
-            let old = loaded.as_ref().and_then(|v| decode(&v.value));
+            let seen = self.stream_of(&key, &mut next).await?;
+            let version = seen.version;
+            let old = seen.state;
             // Totals come from the old stream where it covers the same module or day (it knows
             // credit not yet written), else from the database.
             let module_base = match &old {
@@ -292,7 +352,8 @@ impl Progress {
                 session_base_ms: 0,
                 pending: Pending { from_ms: start_ms, ..Pending::default() },
             };
-            if !self.live.store_if(&key, version, &encode(Some(&state)), STREAM_TTL).await? {
+            if let Err(current) = self.swap(person, &key, version, Some(&state)).await? {
+                next = Some(current);
                 continue;
             }
             if let Some(old) = &old {
@@ -396,23 +457,27 @@ impl Progress {
         active: bool,
     ) -> Result<BeatReport, StudyError> {
         let key = stream_key(person);
+        let mut next = self.remembered(person);
         for _ in 0..MAX_ATTEMPTS {
             let now = self.clock.now();
             let today = self.day_of(now);
-            let loaded = self.live.load(&key).await?;
-            let version = loaded.as_ref().map_or(0, |v| v.version);
-            let current = loaded.as_ref().and_then(|v| decode(&v.value));
-            let mut state = match current {
+            let seen = self.stream_of(&key, &mut next).await?;
+            let version = seen.version;
+            let mut state = match seen.state {
                 Some(s) if s.session_id == session_id => s,
+                // A remembered stream of another session may be stale (this session may have
+                // started on another node since): decide only on what the store holds now.
+                _ if !seen.fresh => continue,
                 Some(_) => return Err(self.not_active(person, session_id).await?),
                 None => match self.restore(person, session_id, now).await? {
                     // A rebuilt stream starts afresh at this beat: store it and report.
-                    Some(s) => {
-                        if self.live.store_if(&key, version, &encode(Some(&s)), STREAM_TTL).await? {
-                            return Ok(self.report(&s));
+                    Some(s) => match self.swap(person, &key, version, Some(&s)).await? {
+                        Ok(()) => return Ok(self.report(&s)),
+                        Err(current) => {
+                            next = Some(current);
+                            continue;
                         }
-                        continue;
-                    }
+                    },
                     None => return Err(self.not_active(person, session_id).await?),
                 },
             };
@@ -430,17 +495,19 @@ impl Progress {
                 to_write.push((state.clone(), state.pending.clone(), state.day.clone(), ms(now)));
                 state = state.checkpointed(ms(now), &today, None);
             }
-            if self.live.store_if(&key, version, &encode(Some(&state)), STREAM_TTL).await? {
-                for (s, pending, day, to) in &to_write {
-                    self.write_segment(person, s, pending, day, *to).await?;
-                }
-                if let BeatVerdict::TooFast { retry_after_ms } = verdict {
-                    return Err(StudyError::TooFast {
-                        retry_after: Duration::from_millis(retry_after_ms.max(0) as u64),
-                    });
-                }
-                return Ok(self.report(&state));
+            if let Err(current) = self.swap(person, &key, version, Some(&state)).await? {
+                next = Some(current);
+                continue;
             }
+            for (s, pending, day, to) in &to_write {
+                self.write_segment(person, s, pending, day, *to).await?;
+            }
+            if let BeatVerdict::TooFast { retry_after_ms } = verdict {
+                return Err(StudyError::TooFast {
+                    retry_after: Duration::from_millis(retry_after_ms.max(0) as u64),
+                });
+            }
+            return Ok(self.report(&state));
         }
         Err(StudyError::Contended)
     }
@@ -463,15 +530,19 @@ impl Progress {
             am.end_reason = Set(Some("ended".into()));
             am.update(&self.db).await?;
         }
+        // "Nothing to end" must be decided on what the store holds now, so this starts from a
+        // read; what this node remembers is dropped (the stream is going away).
+        drop(self.remembered(person));
+        let mut next = None;
         for _ in 0..MAX_ATTEMPTS {
-            let loaded = self.live.load(&key).await?;
-            let version = loaded.as_ref().map_or(0, |v| v.version);
-            let current =
-                loaded.as_ref().and_then(|v| decode(&v.value)).filter(|s| s.session_id == session_id);
-            let Some(state) = current else { break };
-            if self.live.store_if(&key, version, &encode(None), STREAM_TTL).await? {
-                self.write_segment(person, &state, &state.pending, &state.day, state.last_ms).await?;
-                break;
+            let seen = self.stream_of(&key, &mut next).await?;
+            let Some(state) = seen.state.filter(|s| s.session_id == session_id) else { break };
+            match self.swap(person, &key, seen.version, None).await? {
+                Ok(()) => {
+                    self.write_segment(person, &state, &state.pending, &state.day, state.last_ms).await?;
+                    break;
+                }
+                Err(current) => next = Some(current),
             }
         }
         let session = self.session_credit_in_db(session_id).await?;
@@ -486,22 +557,24 @@ impl Progress {
             return Ok(c);
         }
         // Make the live evidence durable first, so a completion always rests on written segments.
+        // "Nothing pending" must be decided on what the store holds now, so this starts from a
+        // read, not from what this node remembers.
         let key = stream_key(person);
+        drop(self.remembered(person));
+        let mut next = None;
         for _ in 0..MAX_ATTEMPTS {
-            let loaded = self.live.load(&key).await?;
-            let version = loaded.as_ref().map_or(0, |v| v.version);
-            let Some(state) =
-                loaded.as_ref().and_then(|v| decode(&v.value)).filter(|s| s.module_id == module.module_id)
-            else {
-                break;
-            };
+            let seen = self.stream_of(&key, &mut next).await?;
+            let Some(state) = seen.state.filter(|s| s.module_id == module.module_id) else { break };
             if state.pending.is_empty() {
                 break;
             }
-            let next = state.checkpointed(state.last_ms, &state.day, None);
-            if self.live.store_if(&key, version, &encode(Some(&next)), STREAM_TTL).await? {
-                self.write_segment(person, &state, &state.pending, &state.day, state.last_ms).await?;
-                break;
+            let checkpointed = state.checkpointed(state.last_ms, &state.day, None);
+            match self.swap(person, &key, seen.version, Some(&checkpointed)).await? {
+                Ok(()) => {
+                    self.write_segment(person, &state, &state.pending, &state.day, state.last_ms).await?;
+                    break;
+                }
+                Err(current) => next = Some(current),
             }
         }
         let credited_ms = self.module_credit_in_db(person, module.module_id).await?;
