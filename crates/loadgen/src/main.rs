@@ -379,6 +379,10 @@ async fn measure() -> anyhow::Result<()> {
         let reference_redis = reference::bench("redis", Some(url), &plan).await?;
         row("reference: axum + same Redis round trips", &reference_redis);
         notes.push(format!(
+            "Server memory (Redis; each node remembers the streams it stored): {:.0} MB idle, {:.0} MB with {} open sessions.",
+            redis_runs.idle_mb, redis_runs.sessions_mb, plan.learners
+        ));
+        notes.push(format!(
             "Ratio Penkom/reference with Redis: {:.2}.",
             with_redis.rps() / reference_redis.rps().max(1.0)
         ));

@@ -14,6 +14,10 @@ use live_store::{LiveStore, RedisStore, Swap};
 
 use crate::{BEAT, Outcome, Plan, client, free_port, server, wait_ready};
 
+/// A stand-in for a Penkom stream: the same size (about 390 bytes of JSON), so that Redis and the
+/// network carry the same bytes for the reference as for Penkom.
+const STREAM: &[u8] = br#"{"session_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","module_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","version_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","min_engaged_ms":1800000,"last_ms":1764600000000,"day":"2026-12-01","day_base_ms":1200000,"module_base_ms":600000,"session_base_ms":300000,"pending":{"from_ms":1764600000000,"beats":3,"too_fast":0,"credited_ms":30000,"rejected_ms":{}}}"#;
+
 /// Remembered versions, sharded like Penkom's stream cache.
 struct Versions(Vec<Mutex<HashMap<u64, u64>>>);
 
@@ -29,7 +33,7 @@ async fn compare_and_set(store: &RedisStore, versions: &Versions, n: u64) {
     let key = format!("ref:{n}");
     let mut expected = versions.shard(n).remove(&n).unwrap_or(0);
     for _ in 0..2 {
-        match store.store_if(&key, expected, br#"{"state":"x"}"#, Duration::from_secs(600)).await {
+        match store.store_if(&key, expected, STREAM, Duration::from_secs(600)).await {
             Ok(Swap::Stored { version }) => {
                 versions.shard(n).insert(n, version);
                 return;

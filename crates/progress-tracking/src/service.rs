@@ -191,18 +191,19 @@ impl Progress {
     }
 
     /// Stores `state` (or "no stream") if the stream is still at `expected`. `Ok(Ok(()))` when
-    /// stored (and remembered); `Ok(Err(current))` with the current stream when not.
+    /// stored (and remembered); `Ok(Err(current))` with the current stream when not. Takes the
+    /// state by value so that remembering it costs no copy on the hot path.
     async fn swap(
         &self,
         person: UserId,
         key: &str,
         expected: u64,
-        state: Option<&StreamState>,
+        state: Option<StreamState>,
     ) -> Result<Result<(), Seen>, LiveStoreError> {
-        match self.live.store_if(key, expected, &encode(state), STREAM_TTL).await? {
+        match self.live.store_if(key, expected, &encode(state.as_ref()), STREAM_TTL).await? {
             Swap::Stored { version } => {
                 if let (Some(cache), Some(state)) = (&self.streams, state) {
-                    cache.put(person, version, state.clone());
+                    cache.put(person, version, state);
                 }
                 Ok(Ok(()))
             }
@@ -215,7 +216,8 @@ impl Progress {
     }
 
     pub(crate) fn day_of(&self, t: DateTime<Utc>) -> String {
-        self.zone.to_local(t).format("%Y-%m-%d").to_string()
+        // `NaiveDate`'s display is `YYYY-MM-DD`, without parsing a format string on every beat.
+        self.zone.to_local(t).date_naive().to_string()
     }
 
     fn report(&self, s: &StreamState) -> BeatReport {
@@ -352,7 +354,8 @@ impl Progress {
                 session_base_ms: 0,
                 pending: Pending { from_ms: start_ms, ..Pending::default() },
             };
-            if let Err(current) = self.swap(person, &key, version, Some(&state)).await? {
+            let credited_seconds = secs(state.module_credited_ms());
+            if let Err(current) = self.swap(person, &key, version, Some(state)).await? {
                 next = Some(current);
                 continue;
             }
@@ -383,7 +386,7 @@ impl Progress {
                 session_id,
                 heartbeat_interval_s: self.policy.interval_ms / 1000,
                 min_engaged_seconds: module.min_engaged_seconds,
-                credited_seconds: secs(state.module_credited_ms()),
+                credited_seconds,
             });
         }
         Err(StudyError::Contended)
@@ -471,9 +474,9 @@ impl Progress {
                 Some(_) => return Err(self.not_active(person, session_id).await?),
                 None => match self.restore(person, session_id, now).await? {
                     // A rebuilt stream starts afresh at this beat: store it and report.
-                    Some(s) => match self.swap(person, &key, version, Some(&s)).await? {
-                        Ok(()) => return Ok(self.report(&s)),
-                        Err(current) => {
+                    Some(s) => match (self.report(&s), self.swap(person, &key, version, Some(s)).await?) {
+                        (report, Ok(())) => return Ok(report),
+                        (_, Err(current)) => {
                             next = Some(current);
                             continue;
                         }
@@ -495,7 +498,8 @@ impl Progress {
                 to_write.push((state.clone(), state.pending.clone(), state.day.clone(), ms(now)));
                 state = state.checkpointed(ms(now), &today, None);
             }
-            if let Err(current) = self.swap(person, &key, version, Some(&state)).await? {
+            let report = self.report(&state);
+            if let Err(current) = self.swap(person, &key, version, Some(state)).await? {
                 next = Some(current);
                 continue;
             }
@@ -507,7 +511,7 @@ impl Progress {
                     retry_after: Duration::from_millis(retry_after_ms.max(0) as u64),
                 });
             }
-            return Ok(self.report(&state));
+            return Ok(report);
         }
         Err(StudyError::Contended)
     }
@@ -569,7 +573,7 @@ impl Progress {
                 break;
             }
             let checkpointed = state.checkpointed(state.last_ms, &state.day, None);
-            match self.swap(person, &key, seen.version, Some(&checkpointed)).await? {
+            match self.swap(person, &key, seen.version, Some(checkpointed)).await? {
                 Ok(()) => {
                     self.write_segment(person, &state, &state.pending, &state.day, state.last_ms).await?;
                     break;
