@@ -208,6 +208,39 @@ async fn one_stream_per_learner_and_parallel_devices_never_beat_the_clock() {
 }
 
 #[tokio::test]
+async fn concurrent_starts_leave_one_active_session_in_the_live_store_and_the_database() {
+    let app = TestApp::spawn().await;
+    let (learner, module_a, module_b) = enrolled(&app, 10).await;
+    let starts = (0..10).map(|i| start(&app, &learner, if i % 2 == 0 { &module_a } else { &module_b }));
+    let sessions = futures::future::join_all(starts).await;
+    app.clock.advance(Duration::seconds(30));
+    let mut beating = Vec::new();
+    for session in &sessions {
+        let res = beat(&app, &learner, session, true, true).await;
+        if res.status() == 200 {
+            beating.push(session.clone());
+        } else {
+            assert_eq!(error_code(res).await, "session_superseded");
+        }
+    }
+    assert_eq!(beating.len(), 1, "exactly one of the started sessions earns");
+    // The evidence names the same session, and only it, as still running.
+    let mut open = Vec::new();
+    for module in [&module_a, &module_b] {
+        let evidence = app.get_ok(&format!("/api/v1/me/modules/{module}/progress"), &learner).await;
+        for s in evidence["sessions"].as_array().unwrap() {
+            if s["ended_at"].is_null() {
+                open.push(s["id"].as_str().unwrap().to_string());
+            } else {
+                assert_eq!(s["end_reason"], "superseded");
+            }
+        }
+    }
+    assert_eq!(open, beating, "the database agrees with the live store");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_daily_cap_holds_and_a_new_local_day_starts_afresh() {
     let mut env = TestEnv::new().await;
     env.settings.daily_cap_minutes = 2;

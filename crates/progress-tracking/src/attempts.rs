@@ -167,10 +167,10 @@ fn answers_of(a: &quiz_attempt::Model) -> Answers {
     serde_json::from_str(&a.answers).unwrap_or_default()
 }
 
-/// The lock key of a learner's post-test writes. It may collide with another advisory lock
-/// named by an id (a course's edit lock folds ids the same way); a collision only makes one
-/// request wait for an unrelated one, never lets two writers in.
-fn lock_key(person: UserId) -> i64 {
+/// The lock key of a learner's study records (post-test writes, session starts). It may collide
+/// with another advisory lock named by an id (a course's edit lock folds ids the same way); a
+/// collision only makes one request wait for an unrelated one, never lets two writers in.
+pub(crate) fn learner_lock_key(person: UserId) -> i64 {
     let id = person.0.as_u128();
     ((id as i64) ^ ((id >> 64) as i64)) ^ 0x5155_495a
 }
@@ -245,7 +245,7 @@ impl Quizzes {
             return Err(QuizError::NoQuestions);
         }
         let txn = penkom_storage::begin_write(&self.db).await?;
-        penkom_storage::serialize_on(&txn, lock_key(person)).await?;
+        penkom_storage::serialize_on(&txn, learner_lock_key(person)).await?;
         let now = self.clock.now();
         if completion::find(&txn, person, course_id).await?.is_some() {
             return Err(QuizError::AlreadyCompleted);
@@ -379,7 +379,7 @@ impl Quizzes {
             return Ok(());
         }
         let txn = penkom_storage::begin_write(&self.db).await?;
-        penkom_storage::serialize_on(&txn, lock_key(person)).await?;
+        penkom_storage::serialize_on(&txn, learner_lock_key(person)).await?;
         // Read again under the lock: a concurrent request may have graded it meanwhile.
         if let Some(open) = self.attempts_of(&txn, person, v.id).await?.into_iter().find(|a| expired(a)) {
             let bank = bank(&txn, v.id).await?;
@@ -398,7 +398,7 @@ impl Quizzes {
         answers: Answers,
     ) -> Result<AttemptView, QuizError> {
         let txn = penkom_storage::begin_write(&self.db).await?;
-        penkom_storage::serialize_on(&txn, lock_key(person)).await?;
+        penkom_storage::serialize_on(&txn, learner_lock_key(person)).await?;
         let (a, v) = self.own_attempt(&txn, person, attempt_id).await?;
         if a.submitted_at.is_some() {
             return Err(QuizError::AttemptSubmitted);
@@ -429,7 +429,7 @@ impl Quizzes {
     /// result) and, if it passes, completes the course.
     pub async fn submit(&self, person: UserId, attempt_id: Uuid) -> Result<Submission, QuizError> {
         let txn = penkom_storage::begin_write(&self.db).await?;
-        penkom_storage::serialize_on(&txn, lock_key(person)).await?;
+        penkom_storage::serialize_on(&txn, learner_lock_key(person)).await?;
         let (a, v) = self.own_attempt(&txn, person, attempt_id).await?;
         let now = self.clock.now();
         let bank = bank(&txn, v.id).await?;

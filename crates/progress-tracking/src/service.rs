@@ -29,6 +29,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::attempts::learner_lock_key;
 use crate::credit::{BeatVerdict, CreditPolicy};
 use crate::stream::{Pending, StreamState};
 use crate::stream_cache::{Seen, StreamCache};
@@ -362,22 +363,34 @@ impl Progress {
             if let Some(old) = &old {
                 self.write_segment(person, old, &old.pending, &old.day, old.last_ms).await?;
             }
+            // Two starts of one learner at once: their compare-and-sets are ordered, but their
+            // transactions may commit in the other order, and the database would then name as
+            // active a session the live store has already replaced. So, under a per-learner
+            // lock, each transaction asks the live store which session is active *now* and
+            // records exactly that. Every start's transaction runs after its own compare-and-set,
+            // so the one that commits last has seen the outcome of every start before it, and the
+            // database ends up agreeing with the live store. (A live store that lost the stream
+            // meanwhile leaves this session active; a beat rebuilds the stream from it.)
             let txn = penkom_storage::begin_write(&self.db).await?;
+            penkom_storage::serialize_on(&txn, learner_lock_key(person)).await?;
+            let active = self.read_stream(&key).await?.state.map_or(session_id, |s| s.session_id);
             study_session::Entity::update_many()
                 .col_expr(study_session::Column::EndedAt, Expr::value(Some(now)))
                 .col_expr(study_session::Column::EndReason, Expr::value(Some("superseded".to_string())))
                 .filter(study_session::Column::PersonId.eq(person.0))
                 .filter(study_session::Column::EndedAt.is_null())
+                .filter(study_session::Column::Id.ne(active))
                 .exec(&txn)
                 .await?;
+            let superseded = active != session_id;
             study_session::ActiveModel {
                 id: Set(session_id),
                 person_id: Set(person.0),
                 module_id: Set(module.module_id),
                 version_id: Set(module.version_id),
                 started_at: Set(now),
-                ended_at: Set(None),
-                end_reason: Set(None),
+                ended_at: Set(superseded.then_some(now)),
+                end_reason: Set(superseded.then(|| "superseded".to_string())),
             }
             .insert(&txn)
             .await?;
