@@ -39,8 +39,8 @@ pub struct WindowCount {
 /// Versions are opaque, random, non-zero tokens (0 means "nothing stored"), not counters. A
 /// counter would start again at 1 when Redis restarts empty, and a node that remembered version
 /// 5 of the old value could then overwrite an unrelated version 5 of a new one. A fresh random
-/// token per store makes a reused version as unlikely as guessing a 64-bit number, so a version
-/// remembered from any earlier read is safe to compare against.
+/// 53-bit token per store makes a reused version as unlikely as guessing a 53-bit number, so a
+/// version remembered from any earlier read is safe to compare against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Versioned {
     pub version: u64,
@@ -63,10 +63,16 @@ impl Swap {
     }
 }
 
-/// A fresh version token: random and non-zero, never equal to `previous`.
+/// Version tokens stay below 2^53. A node of the previous release, still running during a
+/// rolling deploy, reads versions with Lua's `tonumber` (a double, exact only below 2^53) and
+/// writes back `version + 1`; a larger token would come back rounded or in exponent notation,
+/// which this release could not read, or could even read as a token it handed out before.
+const VERSION_BITS: u32 = 53;
+
+/// A fresh version token: random, non-zero, below 2^53, and never equal to `previous`.
 pub(crate) fn next_version(previous: u64) -> u64 {
     loop {
-        let v: u64 = rand::random();
+        let v: u64 = rand::random::<u64>() >> (64 - VERSION_BITS);
         if v != 0 && v != previous {
             return v;
         }
@@ -191,6 +197,7 @@ pub(crate) mod contract {
                     Swap::Conflict { .. } => panic!("a single writer never conflicts"),
                 }
                 assert!(seen.insert(version), "version {version} was handed out twice");
+                assert!(version < 1 << 53, "versions stay exact as doubles for older nodes' scripts");
             }
             store.clear("r").await.unwrap();
         }

@@ -28,9 +28,8 @@ return {n, ttl}
 /// one script makes the comparison and the write a single atomic step in Redis. On a conflict
 /// it answers the current version and data, so the caller's retry needs no second round trip.
 ///
-/// Versions are compared and stored as the decimal strings the client sends, never as Lua
-/// numbers: Lua holds numbers as doubles and prints them with 14 significant digits, which
-/// would mangle a 64-bit random version.
+/// Versions are compared and stored as the decimal strings the client sends, never converted to
+/// Lua numbers, which are doubles and exact only up to 2^53.
 const STORE_IF_SCRIPT: &str = r"
 local cur = redis.call('HMGET', KEYS[1], 'v', 'd')
 if (cur[1] or '0') ~= ARGV[1] then

@@ -29,19 +29,21 @@ impl Versions {
 
 /// One beat's Redis work: the compare-and-set from the remembered version, and once more from
 /// the version a conflict answers (what Penkom does when another node served the learner last).
-async fn compare_and_set(store: &RedisStore, versions: &Versions, n: u64) {
-    let key = format!("ref:{n}");
+/// False when Redis failed, so that a failing Redis shows as failures, not as speed.
+async fn compare_and_set(store: &RedisStore, versions: &Versions, n: u64) -> bool {
+    let key = n.to_string();
     let mut expected = versions.shard(n).remove(&n).unwrap_or(0);
     for _ in 0..2 {
         match store.store_if(&key, expected, STREAM, Duration::from_secs(600)).await {
             Ok(Swap::Stored { version }) => {
                 versions.shard(n).insert(n, version);
-                return;
+                return true;
             }
             Ok(Swap::Conflict { current }) => expected = current.map_or(0, |c| c.version),
-            Err(_) => return,
+            Err(_) => return false,
         }
     }
+    false
 }
 
 /// `loadgen reference PORT [REDIS_URL]`: serves `/readyz` and `POST /beat/{n}`.
@@ -57,10 +59,12 @@ pub async fn serve(args: &[String]) -> anyhow::Result<()> {
         post(move |axum::extract::Path(n): axum::extract::Path<u64>| {
             let (redis, versions) = (redis.clone(), versions.clone());
             async move {
-                if let Some(store) = redis {
-                    compare_and_set(&store, &versions, n).await;
+                if let Some(store) = redis
+                    && !compare_and_set(&store, &versions, n).await
+                {
+                    return Err(axum::http::StatusCode::SERVICE_UNAVAILABLE);
                 }
-                axum::Json(serde_json::json!({"session_credited_seconds": 0}))
+                Ok(axum::Json(serde_json::json!({"session_credited_seconds": 0})))
             }
         }),
     );

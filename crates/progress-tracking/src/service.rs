@@ -1,8 +1,9 @@
 //! The study service: sessions, heartbeats, checkpoints and module completion.
 //!
 //! Concurrency: a learner's stream is one value in the live store, changed only by
-//! compare-and-set. Every operation loads it, computes the next state with the pure rules, and
-//! stores it only if nobody changed it meanwhile (else it retries). So two tabs, two devices or
+//! compare-and-set. Every operation starts from the stream as last seen (read, or remembered by
+//! this node), computes the next state with the pure rules, and stores it only if nobody changed
+//! it meanwhile (else it retries from the current stream). So two tabs, two devices or
 //! two API nodes acting on one learner at once are serialised, and one stream per learner holds
 //! everywhere. The database is written only when a checkpoint is due, at end and at completion,
 //! and always *after* the live state that absorbed the evidence was stored: a lost race can then
@@ -12,8 +13,8 @@
 //! Round trips: on Redis every live-store call crosses the network, and a beat is the hottest
 //! request there is. So a node remembers each stream it stored ([`StreamCache`]) and a beat goes
 //! straight to the compare-and-set with the remembered version; a conflict answers the current
-//! stream in the same round trip. A beat is one round trip when this node served the learner's
-//! last request, two when another node did.
+//! stream in the same round trip. A beat is one round trip when this node stored the learner's
+//! stream last (the usual case with sticky routing, and with one node), two otherwise.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -373,7 +374,17 @@ impl Progress {
             // meanwhile leaves this session active; a beat rebuilds the stream from it.)
             let txn = penkom_storage::begin_write(&self.db).await?;
             penkom_storage::serialize_on(&txn, learner_lock_key(person)).await?;
-            let active = self.read_stream(&key).await?.state.map_or(session_id, |s| s.session_id);
+            // If the live store cannot answer, this start's own compare-and-set is the latest
+            // thing known: record it as active rather than fail after the live store changed.
+            // A stream that ended or was lost in the meantime reads as "none" and is treated the
+            // same way; a beat then rebuilds the stream from this row.
+            let active = match self.read_stream(&key).await {
+                Ok(seen) => seen.state.map_or(session_id, |s| s.session_id),
+                Err(e) => {
+                    tracing::warn!(error = %e, "live store unreadable while recording a session start");
+                    session_id
+                }
+            };
             study_session::Entity::update_many()
                 .col_expr(study_session::Column::EndedAt, Expr::value(Some(now)))
                 .col_expr(study_session::Column::EndReason, Expr::value(Some("superseded".to_string())))

@@ -29,8 +29,10 @@ const SHARDS: usize = 64;
 /// at once on one node. Past that the shard is emptied, which costs each of its learners one
 /// extra read, never a wrong answer.
 const SHARD_CAPACITY: usize = 16_384;
-/// An entry not used for this long is dropped at the next sweep: a learner beating every 30 s
-/// uses theirs far more often, and an abandoned stream should not hold memory.
+/// An entry not stored again for this long is dropped at the next sweep: a learner beating
+/// every 30 s renews theirs far more often, and an abandoned stream (or one ended or moved to
+/// another node) should not hold memory. A shard is swept when it is full, and otherwise at most
+/// once per `IDLE` on a store, so memory follows the learners studying now.
 const IDLE: Duration = Duration::from_secs(600);
 
 /// A stream as the service last saw it, with the version it had.
@@ -49,7 +51,16 @@ struct Entry {
     used: Instant,
 }
 
-type Shard = HashMap<UserId, Entry>;
+struct Shard {
+    entries: HashMap<UserId, Entry>,
+    swept: Instant,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Self { entries: HashMap::new(), swept: Instant::now() }
+    }
+}
 
 pub(crate) struct StreamCache {
     shards: Vec<Mutex<Shard>>,
@@ -74,7 +85,7 @@ impl StreamCache {
 
     /// Takes the remembered stream of `person` out of the cache.
     pub fn take(&self, person: UserId) -> Option<Seen> {
-        self.shard(person).remove(&person).map(|e| Seen {
+        self.shard(person).entries.remove(&person).map(|e| Seen {
             version: e.version,
             state: Some(e.state),
             fresh: false,
@@ -83,20 +94,25 @@ impl StreamCache {
 
     /// Remembers that `person`'s stream is `state` at `version` (just stored by this node).
     pub fn put(&self, person: UserId, version: u64, state: StreamState) {
-        let now = Instant::now();
+        self.put_at(person, version, state, Instant::now());
+    }
+
+    fn put_at(&self, person: UserId, version: u64, state: StreamState, now: Instant) {
         let mut shard = self.shard(person);
-        if shard.len() >= self.shard_capacity {
-            shard.retain(|_, e| now.duration_since(e.used) < IDLE);
-            if shard.len() >= self.shard_capacity {
-                shard.clear();
+        let full = shard.entries.len() >= self.shard_capacity;
+        if full || now.saturating_duration_since(shard.swept) >= IDLE {
+            shard.entries.retain(|_, e| now.saturating_duration_since(e.used) < IDLE);
+            shard.swept = now;
+            if shard.entries.len() >= self.shard_capacity {
+                shard.entries.clear();
             }
         }
-        shard.insert(person, Entry { version, state, used: now });
+        shard.entries.insert(person, Entry { version, state, used: now });
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().map_or(0, |s| s.len())).sum()
+        self.shards.iter().map(|s| s.lock().map_or(0, |s| s.entries.len())).sum()
     }
 }
 
@@ -133,6 +149,23 @@ mod tests {
         cache.put(person, 8, state(2));
         cache.put(person, 9, state(3));
         assert_eq!(cache.take(person).map(|s| s.version), Some(9), "the last store wins");
+    }
+
+    #[test]
+    fn idle_entries_go_even_when_no_shard_is_full() {
+        let cache = StreamCache::new();
+        let start = Instant::now();
+        let idle: Vec<UserId> = (0..1_000).map(|_| UserId::new()).collect();
+        for p in &idle {
+            cache.put_at(*p, 1, state(1), start);
+        }
+        // Every shard is stored to again after the idle time; each sweeps once then.
+        let later = start + IDLE + Duration::from_secs(1);
+        for _ in 0..20_000 {
+            cache.put_at(UserId::new(), 2, state(2), later);
+        }
+        assert!(idle.iter().all(|p| cache.take(*p).is_none()), "idle entries were swept");
+        assert_eq!(cache.len(), 20_000, "recent entries stay");
     }
 
     #[test]
