@@ -76,6 +76,11 @@ impl RedisStore {
     }
 }
 
+/// A stored value from the two fields of its hash; either missing means nothing is stored.
+fn versioned(version: Option<u64>, value: Option<Vec<u8>>) -> Option<Versioned> {
+    Some(Versioned { version: version?, value: value? })
+}
+
 fn window_count(count: i64, ttl_ms: i64) -> WindowCount {
     WindowCount { count: count.max(0) as u64, resets_in: Duration::from_millis(ttl_ms.max(0) as u64) }
 }
@@ -121,10 +126,7 @@ impl LiveStore for RedisStore {
             .query_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        Ok(match (version, value) {
-            (Some(version), Some(value)) => Some(Versioned { version, value }),
-            _ => None,
-        })
+        Ok(versioned(version, value))
     }
 
     async fn store_if(
@@ -149,11 +151,7 @@ impl LiveStore for RedisStore {
         if stored == 1 {
             return Ok(Swap::Stored { version });
         }
-        let current = match (current_version, current_value) {
-            (Some(version), Some(value)) => Some(Versioned { version, value }),
-            _ => None,
-        };
-        Ok(Swap::Conflict { current })
+        Ok(Swap::Conflict { current: versioned(current_version, current_value) })
     }
 
     fn kind(&self) -> &'static str {

@@ -9,7 +9,7 @@ use penkom_storage::entities::{course_module, module_completion, study_segment, 
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::service::Progress;
+use crate::service::{Progress, stream_key};
 use crate::stream::{Pending, StreamState};
 
 /// One checkpoint (or the not yet checkpointed part of an active session).
@@ -78,13 +78,10 @@ impl Progress {
             .order_by_asc(study_segment::Column::FromAt)
             .all(&self.db)
             .await?;
-        let live: Option<StreamState> = self
-            .live
-            .load(&format!("stream:{person}"))
-            .await
-            .ok()
-            .flatten()
-            .and_then(|v| serde_json::from_slice::<Option<StreamState>>(&v.value).ok().flatten());
+        // Read, not remembered: evidence shows what the live store holds now. An unreachable
+        // live store shows only what the database holds.
+        let live: Option<StreamState> =
+            self.read_stream(&stream_key(person)).await.ok().and_then(|seen| seen.state);
         let mut total_ms = 0i64;
         let mut out = Vec::new();
         for s in sessions {

@@ -127,7 +127,7 @@ pub struct Progress {
     streams: Option<Arc<StreamCache>>,
 }
 
-fn stream_key(person: UserId) -> String {
+pub(crate) fn stream_key(person: UserId) -> String {
     format!("stream:{person}")
 }
 
@@ -180,7 +180,7 @@ impl Progress {
     }
 
     /// Reads `person`'s stream from the live store.
-    async fn read_stream(&self, key: &str) -> Result<Seen, LiveStoreError> {
+    pub(crate) async fn read_stream(&self, key: &str) -> Result<Seen, LiveStoreError> {
         Ok(seen_from(self.live.load(key).await?))
     }
 
