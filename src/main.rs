@@ -162,7 +162,10 @@ async fn main() -> anyhow::Result<()> {
                 tracing::warn!(
                     "SIMULATED CLOCK: an administrator can move time; everything recorded is test data"
                 );
-                let sim = ManualClock::new(serve.simulated_clock_start.unwrap_or_else(chrono::Utc::now));
+                let sim = ManualClock::running(
+                    serve.simulated_clock_start.unwrap_or_else(chrono::Utc::now),
+                    serve.simulated_clock_speed,
+                );
                 Server::start_with(&cli.settings, &serve, Arc::new(sim.clone()), Some(sim)).await?
             } else {
                 Server::start(&cli.settings, &serve, clock).await?

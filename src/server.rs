@@ -116,6 +116,7 @@ pub struct Server {
     zone: penkom_core::LocalZone,
     router: axum::Router,
     endpoints: Vec<penkom_api::Endpoint>,
+    web_endpoints: Vec<penkom_web::routes::WebEndpoint>,
     pub services: Services,
 }
 
@@ -143,6 +144,15 @@ impl Server {
             let report = services.courses.import_content_dir(dir).await.map_err(|e| content_error(dir, e))?;
             tracing::info!(dir = %dir.display(), ?report, "course content imported");
         }
+        // Everything completed while an administrator can move the clock is test data.
+        let quizzes = Quizzes::new(services.db.clone(), services.clock.clone(), simulated.is_some());
+        let graduation = certificates::Graduation::new(
+            quizzes.clone(),
+            services.certificates.clone(),
+            services.outbox.clone(),
+            // Failure injection is honoured only on a server running the simulated clock.
+            simulated.is_some() && serve.failpoint.as_deref() == Some("abort_before_issuance"),
+        );
         let state = AppState::new(penkom_api::state::Services {
             db: services.db.clone(),
             live: services.live.clone(),
@@ -151,9 +161,9 @@ impl Server {
             accounts: services.accounts.clone(),
             courses: services.courses.clone(),
             progress: services.progress.clone(),
-            // Everything completed while an administrator can move the clock is test data.
-            quizzes: Quizzes::new(services.db.clone(), services.clock.clone(), simulated.is_some()),
+            quizzes,
             certificates: services.certificates.clone(),
+            graduation,
             ledger: services.ledger.clone(),
             outbox: services.outbox.clone(),
             mail: services.mail.clone(),
@@ -161,21 +171,40 @@ impl Server {
             config: Arc::new(ApiConfig {
                 trust_forwarded_for: serve.trust_forwarded_for,
                 public_url: settings.public_url.trim_end_matches('/').to_string(),
-                abort_before_issuance: serve.failpoint.as_deref() == Some("abort_before_issuance"),
                 ..ApiConfig::default()
             }),
         });
         let endpoints = penkom_api::routes::endpoints(state.clone());
-        let router = penkom_api::router(state);
+        let web = penkom_web::WebState::new(
+            state.clone(),
+            penkom_web::WebConfig {
+                secure_cookies: settings.public_url.starts_with("https://"),
+                clock_speed: state.simulated_clock.as_ref().map_or(1, |c| c.speed().max(1)),
+            },
+        );
+        let web_endpoints = penkom_web::web_endpoints(web.clone());
+        // The pages and the API are one application: one listener, one set of outer layers
+        // (request ids, tracing, panic answers), and one fallback that answers a browser with
+        // a page and a program with JSON.
+        let router = penkom_api::routes::finish(
+            penkom_api::routes::api_routes(state)
+                .merge(penkom_web::router(web))
+                .fallback(penkom_web::not_found),
+        );
         let listener = TcpListener::bind(serve.listen)
             .await
             .with_context(|| format!("cannot listen on {}", serve.listen))?;
-        Ok(Self { listener, zone: settings.timezone, router, endpoints, services })
+        Ok(Self { listener, zone: settings.timezone, router, endpoints, web_endpoints, services })
     }
 
     /// Every route with the access it declares (for the route-walking test).
     pub fn endpoints(&self) -> &[penkom_api::Endpoint] {
         &self.endpoints
+    }
+
+    /// Every page route with the access it declares (for the same test).
+    pub fn web_endpoints(&self) -> &[penkom_web::routes::WebEndpoint] {
+        &self.web_endpoints
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -155,6 +155,12 @@ pub struct ServeSettings {
     #[arg(long, env = "PENKOM_SIMULATED_CLOCK_START", requires = "simulated_clock")]
     pub simulated_clock_start: Option<chrono::DateTime<chrono::Utc>>,
 
+    /// How many times faster than real time the simulated clock runs on its own (0: it moves
+    /// only when an administrator advances it). With 60, a 90-minute course is studied in a
+    /// minute and a half of real time: for demonstrations and the browser tests.
+    #[arg(long, env = "PENKOM_SIMULATED_CLOCK_SPEED", default_value_t = 0, requires = "simulated_clock", value_parser = clap::value_parser!(u32).range(0..=3600))]
+    pub simulated_clock_speed: u32,
+
     /// Test-only failure injection, honoured only with `--simulated-clock`:
     /// `abort_before_issuance` kills the process between a course completion and its certificate.
     #[arg(long, env = "PENKOM_FAILPOINT")]

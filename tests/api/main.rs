@@ -5,6 +5,7 @@
 //! `PENKOM_TEST_REDIS_URL` set, the live store is Redis with a key prefix of the test's own.
 //! Without them, SQLite in a temporary directory and the in-process store are used.
 
+mod browser;
 mod support;
 
 mod accounts_cli;
@@ -15,6 +16,7 @@ mod courses;
 mod errors;
 mod health;
 mod import;
+mod learner_app;
 mod ledger;
 mod mail;
 mod migrations;
@@ -22,3 +24,4 @@ mod post_test;
 mod route_access;
 mod smtp_sink;
 mod study;
+mod web;

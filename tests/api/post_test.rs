@@ -44,7 +44,7 @@ pub(crate) struct Course {
 
 /// A published 1 JP course with two required modules (20 and 25 minutes) and the bank above,
 /// and a learner enrolled on it.
-async fn course(app: &TestApp, post_test: Value) -> Course {
+pub(crate) async fn course(app: &TestApp, post_test: Value) -> Course {
     course_worth(app, post_test, "1").await
 }
 

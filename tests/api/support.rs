@@ -120,6 +120,7 @@ pub struct TestApp {
     pub courses: course_delivery::Courses,
     pub live: std::sync::Arc<dyn live_store::LiveStore>,
     pub endpoints: Vec<penkom_api::Endpoint>,
+    pub web_endpoints: Vec<penkom_web::routes::WebEndpoint>,
     pub env: TestEnv,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -131,16 +132,22 @@ impl TestApp {
     }
 
     pub async fn spawn_in(env: TestEnv) -> Self {
-        Self::spawn_configured(env, false).await
+        Self::spawn_configured(env, false, 0).await
     }
 
     /// A server that takes client addresses from `X-Forwarded-For`, as behind a load balancer.
     pub async fn spawn_behind_proxy() -> Self {
-        Self::spawn_configured(TestEnv::new().await, true).await
+        Self::spawn_configured(TestEnv::new().await, true, 0).await
     }
 
-    async fn spawn_configured(env: TestEnv, trust_forwarded_for: bool) -> Self {
-        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap());
+    /// A server whose simulated clock runs on its own at `speed` times real time, for pages
+    /// whose scripts beat on a real timer (the browser tests).
+    pub async fn spawn_running(env: TestEnv, speed: u32) -> Self {
+        Self::spawn_configured(env, false, speed).await
+    }
+
+    async fn spawn_configured(env: TestEnv, trust_forwarded_for: bool, speed: u32) -> Self {
+        let clock = ManualClock::running(Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap(), speed);
         let serve = ServeSettings {
             listen: "127.0.0.1:0".parse().unwrap(),
             demo: false,
@@ -148,6 +155,7 @@ impl TestApp {
             content_dir: None,
             simulated_clock: false,
             simulated_clock_start: None,
+            simulated_clock_speed: speed,
             failpoint: None,
             not_production: false,
             trust_forwarded_for,
@@ -160,6 +168,7 @@ impl TestApp {
         let courses = server.services.courses.clone();
         let live = server.services.live.clone();
         let endpoints = server.endpoints().to_vec();
+        let web_endpoints = server.web_endpoints().to_vec();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
             let _ = rx.await;
@@ -172,6 +181,7 @@ impl TestApp {
             courses,
             live,
             endpoints,
+            web_endpoints,
             env,
             shutdown: Some(tx),
             task: Some(task),

@@ -85,6 +85,11 @@ pub enum ChangePasswordError {
     Db(#[from] DbErr),
 }
 
+/// The longest sign-in name looked up (an e-mail address is at most 320 bytes).
+pub const MAX_LOGIN_BYTES: usize = 320;
+/// The longest password checked.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
 /// At most this many Argon2 computations run at once. Each takes about 19 MiB and tens of
 /// milliseconds of CPU; without a bound, a burst of sign-ins (or an attacker) would queue
 /// hundreds of them on the blocking pool and exhaust memory. Excess requests wait here instead.
@@ -152,6 +157,11 @@ impl Accounts {
         password_text: &str,
         client: Option<IpAddr>,
     ) -> Result<IssuedToken, SignInError> {
+        // Nothing that long is a NIP, an address or a password anybody set; answering at once
+        // keeps megabyte "passwords" away from Argon2.
+        if login_text.len() > MAX_LOGIN_BYTES || password_text.len() > MAX_PASSWORD_BYTES {
+            return Err(SignInError::BadCredentials);
+        }
         let p = &self.policy;
         let addr_key = client.map(|a| format!("signin:fail:addr:{}", address_bucket(a)));
         if let Some(k) = &addr_key {

@@ -8,6 +8,7 @@
 pub mod checking;
 pub mod code;
 pub mod credential;
+pub mod graduation;
 pub mod inspect;
 pub mod issue;
 pub mod keys;
@@ -16,6 +17,7 @@ pub mod log_chain;
 pub mod number;
 pub mod pdf;
 pub mod proof;
+pub mod qr;
 pub mod revoke;
 pub mod service;
 pub mod status_list;
@@ -25,6 +27,7 @@ pub mod verify;
 
 pub use code::VerificationCode;
 pub use credential::{Facts, Issuer};
+pub use graduation::{Graduated, Graduation};
 pub use issue::IssueError;
 pub use keys::{PublicKeys, SigningIdentity};
 pub use log::AuditReport;

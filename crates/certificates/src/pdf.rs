@@ -138,22 +138,18 @@ impl Page {
 
     /// The QR code: one filled square per dark module, in black, with the quiet zone left white.
     fn qr(&mut self, url: &str) -> Result<(), PdfError> {
-        let code =
-            qrcode::QrCode::with_error_correction_level(url, qrcode::EcLevel::M).map_err(|_| PdfError::Qr)?;
-        let n = code.width();
-        let colors = code.to_colors();
-        // Four modules of quiet zone on each side, as the QR standard asks.
-        let module = QR_SIDE / (n + 8) as f32;
+        let code = crate::qr::matrix(url).map_err(|_| PdfError::Qr)?;
+        let n = code.width;
+        let quiet = crate::qr::QUIET_ZONE as f32;
+        let module = QR_SIDE / (n as f32 + 2.0 * quiet);
         let (x0, y0) = QR_ORIGIN;
         self.colour(0.0, 0.0, 0.0);
-        for (i, c) in colors.iter().enumerate() {
-            if *c == qrcode::Color::Dark {
-                let (col, row) = ((i % n) as f32, (i / n) as f32);
-                // PDF's y axis points up; the QR code's first row is its top.
-                let x = x0 + (col + 4.0) * module;
-                let y = y0 + QR_SIDE - (row + 5.0) * module;
-                self.ops.push(Operation::new("re", vec![x.into(), y.into(), module.into(), module.into()]));
-            }
+        for (i, _) in code.dark.iter().enumerate().filter(|(_, d)| **d) {
+            let (col, row) = ((i % n) as f32, (i / n) as f32);
+            // PDF's y axis points up; the QR code's first row is its top.
+            let x = x0 + (col + quiet) * module;
+            let y = y0 + QR_SIDE - (row + quiet + 1.0) * module;
+            self.ops.push(Operation::new("re", vec![x.into(), y.into(), module.into(), module.into()]));
         }
         self.ops.push(Operation::new("f", vec![]));
         Ok(())

@@ -111,6 +111,34 @@ pub struct CatalogFilter {
     pub search: Option<String>,
 }
 
+/// A catalog filter that cannot be a search anybody meant: too long, or with control characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("filter tidak valid: paling banyak {MAX_FILTER_CHARS} karakter, tanpa karakter kendali")]
+pub struct InvalidFilter;
+
+/// The longest topic or search text accepted.
+pub const MAX_FILTER_CHARS: usize = 200;
+
+impl CatalogFilter {
+    /// A filter from what a learner typed; blank parts filter nothing.
+    pub fn parse(topic: Option<String>, search: Option<String>) -> Result<Self, InvalidFilter> {
+        let bad = |s: &String| s.chars().count() > MAX_FILTER_CHARS || s.chars().any(char::is_control);
+        if topic.iter().chain(search.iter()).any(bad) {
+            return Err(InvalidFilter);
+        }
+        Ok(Self { topic, search })
+    }
+}
+
+/// The catalog as a page shows it: the courses the filter admits, and every topic there is
+/// (so a learner can switch topic without clearing the filter first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    pub courses: Vec<CourseSummary>,
+    /// Distinct topics of all published courses, sorted.
+    pub topics: Vec<String>,
+}
+
 fn jp_of(v: &course_version::Model) -> Jp {
     Jp::parse(&v.jp).unwrap_or(Jp::ZERO)
 }
@@ -164,6 +192,11 @@ fn enrollment_view(e: &enrollment::Model, c: &course::Model, v: &course_version:
 impl Courses {
     /// Published, not retired courses at their newest version, ordered by title.
     pub async fn list_courses(&self, filter: &CatalogFilter) -> Result<Vec<CourseSummary>, DbErr> {
+        Ok(self.catalog(filter).await?.courses)
+    }
+
+    /// The courses `filter` admits, as [`Courses::list_courses`], and every topic.
+    pub async fn catalog(&self, filter: &CatalogFilter) -> Result<Catalog, DbErr> {
         let courses =
             course::Entity::find().filter(course::Column::RetiredAt.is_null()).all(&self.db).await?;
         let ids: Vec<Uuid> = courses.iter().map(|c| c.id).collect();
@@ -195,7 +228,10 @@ impl Courses {
             })
             .collect();
         out.sort_by(|a, b| a.title.cmp(&b.title).then_with(|| a.code.cmp(&b.code)));
-        Ok(out)
+        let mut topics: Vec<String> = newest.values().map(|v| v.topic.clone()).collect();
+        topics.sort();
+        topics.dedup();
+        Ok(Catalog { courses: out, topics })
     }
 
     /// The detail of a course at the version `person` is enrolled on, or else the newest

@@ -18,8 +18,8 @@ mod store;
 
 pub use authoring::{Author, AuthoredCourse, DraftEdit, Preview, QuestionPreview, VersionInfo};
 pub use catalog::{
-    CatalogFilter, CourseDetail, CourseSummary, EnrolledModule, EnrollmentView, ModuleContent, ModuleSummary,
-    PostTestSummary,
+    Catalog, CatalogFilter, CourseDetail, CourseSummary, EnrolledModule, EnrollmentView, InvalidFilter,
+    ModuleContent, ModuleSummary, PostTestSummary,
 };
 pub use content_sync::ContentReport;
 pub use model::{

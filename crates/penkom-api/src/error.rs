@@ -235,6 +235,12 @@ impl From<course_delivery::CatalogError> for ApiError {
     }
 }
 
+impl From<course_delivery::InvalidFilter> for ApiError {
+    fn from(e: course_delivery::InvalidFilter) -> Self {
+        ApiError::bad_request("invalid_query_parameter", e.to_string())
+    }
+}
+
 impl From<course_delivery::AuthoringError> for ApiError {
     fn from(e: course_delivery::AuthoringError) -> Self {
         use course_delivery::AuthoringError as E;

@@ -238,7 +238,8 @@ pub fn endpoints(state: AppState) -> Vec<Endpoint> {
     RouteTable::build(state).endpoints
 }
 
-async fn not_found() -> ApiError {
+/// The JSON answer to a path that names nothing.
+pub async fn not_found() -> ApiError {
     ApiError::not_found("alamat tidak ditemukan")
 }
 
@@ -250,20 +251,28 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// The whole application: routes, error fallbacks, body limits, request ids and tracing.
-pub fn router(state: AppState) -> Router {
+/// The API's routes with their body limits and state, without a fallback or the outer layers:
+/// the binary merges the web pages in beside them, then calls [`finish`].
+pub fn api_routes(state: AppState) -> Router {
     let json_limit = state.config.max_json_bytes;
-    let table = RouteTable::build(state.clone());
-    table
-        .router
-        .fallback(not_found)
+    RouteTable::build(state.clone()).router.layer(DefaultBodyLimit::max(json_limit)).with_state(state)
+}
+
+/// The API alone, answering unknown paths with a JSON 404.
+pub fn router(state: AppState) -> Router {
+    finish(api_routes(state).fallback(not_found))
+}
+
+/// The whole application around `routes` (which carry their fallback): the method-not-allowed
+/// answer, and the layers every answer passes through, pages and API alike.
+pub fn finish(routes: Router) -> Router {
+    routes
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(json_limit))
-        .with_state(state)
         // A panic is a bug, but it must still answer in the standard format (and be logged)
         // rather than drop the connection.
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("handler panicked").into_response()))
         // Answers carry tokens, one-time passwords and personal data; no cache may keep them.
+        // (Static assets set their own, long-lived, Cache-Control.)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

@@ -20,10 +20,6 @@ pub struct ApiConfig {
     pub max_import_bytes: usize,
     /// Base URL of links in certificates and e-mails, e.g. `https://penkom.example.go.id`.
     pub public_url: String,
-    /// Test-only failure injection: abort the process after a course completion is committed and
-    /// before its certificate is issued, as a crash there would. Honoured only on a server
-    /// running the simulated clock.
-    pub abort_before_issuance: bool,
 }
 
 impl Default for ApiConfig {
@@ -33,7 +29,6 @@ impl Default for ApiConfig {
             max_json_bytes: 64 * 1024,
             max_import_bytes: 16 * 1024 * 1024,
             public_url: "http://127.0.0.1:3000".into(),
-            abort_before_issuance: false,
         }
     }
 }
@@ -69,6 +64,8 @@ pub struct Services {
     pub progress: progress_tracking::Progress,
     pub quizzes: progress_tracking::Quizzes,
     pub certificates: certificates::Certificates,
+    /// Post-test submission through to the certificate: the one way a course is finished.
+    pub graduation: certificates::Graduation,
     pub ledger: jp_ledger::Ledger,
     pub outbox: notifications::Outbox,
     pub mail: notifications::reminder::MailContext,

@@ -29,26 +29,68 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when told to. Clones share the same time, so a test can hold one
-/// clone while the server holds another.
+/// A simulated clock: it moves when told to and, if started with a speed, also runs on its own
+/// at that many times real time. Clones share the same time, so a test can hold one clone while
+/// the server holds another.
+///
+/// A running clock exists for demonstrations and browser tests: a study page beats on a real
+/// timer, so for a two-hour course to be finished in a minute, server time must pass faster than
+/// real time, steadily, rather than in jumps an administrator makes. Speed 0 (the default) is a
+/// clock that only moves when told to.
 #[derive(Debug, Clone)]
-pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);
+pub struct ManualClock(Arc<Mutex<Simulated>>);
+
+#[derive(Debug)]
+struct Simulated {
+    /// The time at `since`.
+    at: DateTime<Utc>,
+    since: std::time::Instant,
+    speed: u32,
+}
+
+impl Simulated {
+    fn now(&self) -> DateTime<Utc> {
+        if self.speed == 0 {
+            return self.at;
+        }
+        let real = self.since.elapsed();
+        let scaled = real.saturating_mul(self.speed);
+        Duration::from_std(scaled)
+            .ok()
+            .and_then(|d| self.at.checked_add_signed(d))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+}
 
 impl ManualClock {
+    /// A clock that only moves when told to.
     pub fn new(start: DateTime<Utc>) -> Self {
-        Self(Arc::new(Mutex::new(start)))
+        Self::running(start, 0)
+    }
+
+    /// A clock that runs at `speed` times real time from `start` (0: only when told to).
+    pub fn running(start: DateTime<Utc>, speed: u32) -> Self {
+        Self(Arc::new(Mutex::new(Simulated { at: start, since: std::time::Instant::now(), speed })))
+    }
+
+    /// How many times faster than real time this clock runs on its own (0: it does not).
+    pub fn speed(&self) -> u32 {
+        self.lock().speed
     }
 
     pub fn set(&self, to: DateTime<Utc>) {
-        *self.lock() = to;
+        let mut s = self.lock();
+        s.at = to;
+        s.since = std::time::Instant::now();
     }
 
     pub fn advance(&self, by: Duration) {
-        let mut t = self.lock();
-        *t += by;
+        let mut s = self.lock();
+        s.at = s.now() + by;
+        s.since = std::time::Instant::now();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, DateTime<Utc>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Simulated> {
         // A panic while holding this lock cannot leave the time half-written, so a poisoned
         // lock is still safe to use.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
@@ -57,7 +99,7 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.lock()
+        self.lock().now()
     }
 }
 
@@ -105,6 +147,20 @@ mod tests {
         let b = a.clone();
         a.advance(Duration::seconds(90));
         assert_eq!(b.now(), start + Duration::seconds(90));
+        assert_eq!(a.speed(), 0);
+    }
+
+    #[test]
+    fn a_running_clock_moves_faster_than_real_time_and_still_jumps() {
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let c = ManualClock::running(start, 1000);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let moved = c.now() - start;
+        assert!(moved >= Duration::seconds(20), "{moved}");
+        c.advance(Duration::hours(1));
+        assert!(c.now() - start >= Duration::hours(1) + Duration::seconds(20));
+        c.set(start);
+        assert!(c.now() - start < Duration::seconds(20));
     }
 
     #[test]

@@ -49,6 +49,13 @@ pub struct StudyModule {
     pub min_engaged_seconds: i64,
 }
 
+impl From<course_delivery::EnrolledModule> for StudyModule {
+    /// The module as course delivery checked it: one the learner is enrolled on.
+    fn from(m: course_delivery::EnrolledModule) -> Self {
+        Self { module_id: m.module_id, version_id: m.version_id, min_engaged_seconds: m.min_engaged_seconds }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
     #[error("sesi belajar tidak ditemukan")]

@@ -38,13 +38,6 @@ pub async fn login(
     addr: ClientAddr,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    if req.login.len() > 320 || req.password.len() > 1024 {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "NIP/e-mail atau kata sandi salah",
-        ));
-    }
     let issued = state.accounts.sign_in(&req.login, &req.password, addr.0).await?;
     Ok(Json(LoginResponse {
         token: issued.token,

@@ -165,14 +165,8 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<CatalogQuery>,
 ) -> Result<Json<Vec<CourseSummaryView>>, ApiError> {
-    if [&q.topic, &q.q]
-        .into_iter()
-        .flatten()
-        .any(|s| s.chars().count() > 200 || s.chars().any(char::is_control))
-    {
-        return Err(ApiError::bad_request("invalid_query_parameter", "filter tidak valid"));
-    }
-    let list = state.courses.list_courses(&CatalogFilter { topic: q.topic, search: q.q }).await?;
+    let filter = CatalogFilter::parse(q.topic, q.q)?;
+    let list = state.courses.list_courses(&filter).await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
 

@@ -77,7 +77,7 @@ async fn visible(
     Ok(c)
 }
 
-pub(crate) fn not_found() -> ApiError {
+pub fn not_found() -> ApiError {
     ApiError::new(axum::http::StatusCode::NOT_FOUND, "certificate_not_found", "sertifikat tidak ditemukan")
 }
 

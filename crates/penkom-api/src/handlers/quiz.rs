@@ -6,8 +6,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use certificates::Graduated;
 use chrono::{DateTime, Utc};
-use progress_tracking::{AttemptResult, AttemptView, Submission};
+use progress_tracking::{AttemptResult, AttemptView};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -214,11 +215,7 @@ pub async fn submit(
     Authed(caller): Authed,
     Path(id): Path<uuid::Uuid>,
 ) -> Result<Json<SubmissionView>, ApiError> {
-    let Submission { result, completion } = state.quizzes.submit(caller.id, id).await?;
-    let certificate = match &completion {
-        Some(c) => issue(&state, c.id).await,
-        None => None,
-    };
+    let Graduated { result, completion, certificate } = state.graduation.submit(caller.id, id).await?;
     Ok(Json(SubmissionView {
         attempt_id: id,
         score: result.score,
@@ -227,33 +224,11 @@ pub async fn submit(
         attempts_left: result.attempts_left,
         submitted_at: result.submitted_at,
         completion: completion.map(Into::into),
-        certificate,
-    }))
-}
-
-/// Issues the certificate of a completion just committed. A failure here loses nothing: the
-/// completion row is the durable record, and the background sweep issues from it.
-async fn issue(state: &AppState, completion_id: uuid::Uuid) -> Option<IssuedCertificate> {
-    if state.config.abort_before_issuance && state.simulated_clock.is_some() {
-        tracing::error!("failpoint abort_before_issuance: aborting the process");
-        std::process::abort();
-    }
-    match state.certificates.issue(completion_id).await {
-        Ok((c, issued)) => Some({
-            if issued {
-                // Its e-mail is queued; no need to wait for the worker's next tick.
-                state.outbox.wake();
-            }
-            IssuedCertificate {
-                id: c.row.id,
-                number: c.row.number.clone(),
-                verify_url: state.certificates.issuer().verify_url(&c.row.code),
-                code: c.row.code,
-            }
+        certificate: certificate.map(|c| IssuedCertificate {
+            id: c.row.id,
+            number: c.row.number.clone(),
+            verify_url: state.certificates.issuer().verify_url(&c.row.code),
+            code: c.row.code,
         }),
-        Err(e) => {
-            tracing::warn!(completion = %completion_id, error = %e, "certificate not issued yet; the sweep will retry");
-            None
-        }
-    }
+    }))
 }

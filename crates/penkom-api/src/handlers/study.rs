@@ -7,8 +7,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use course_delivery::EnrolledModule;
-use progress_tracking::{BeatReport, ModuleEvidence, StudyModule};
+use progress_tracking::{BeatReport, ModuleEvidence};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -17,14 +16,6 @@ use crate::access::Authed;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Json, Path};
 use crate::state::AppState;
-
-fn study_module(m: EnrolledModule) -> StudyModule {
-    StudyModule {
-        module_id: m.module_id,
-        version_id: m.version_id,
-        min_engaged_seconds: m.min_engaged_seconds,
-    }
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct SessionStartedView {
@@ -47,7 +38,7 @@ pub async fn start(
     Path(id): Path<uuid::Uuid>,
 ) -> Result<(StatusCode, Json<SessionStartedView>), ApiError> {
     let module = state.courses.enrolled_module(caller.id, id).await?;
-    let s = state.progress.start(caller.id, study_module(module)).await?;
+    let s = state.progress.start(caller.id, module.into()).await?;
     Ok((
         StatusCode::CREATED,
         Json(SessionStartedView {
@@ -135,7 +126,7 @@ pub async fn complete(
     Path(id): Path<uuid::Uuid>,
 ) -> Result<Json<CompletionView>, ApiError> {
     let module = state.courses.enrolled_module(caller.id, id).await?;
-    let c = state.progress.complete(caller.id, study_module(module)).await?;
+    let c = state.progress.complete(caller.id, module.into()).await?;
     Ok(Json(CompletionView {
         module_id: c.module_id,
         credited_seconds: c.credited_seconds,

@@ -1,0 +1,15 @@
+//! Path and query extractors whose failures are answered as pages (the API's own answer JSON).
+
+use axum::extract::FromRequestParts;
+
+use crate::error::PageError;
+
+/// Path parameters; a malformed id is a 400 page.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(PageError))]
+pub struct Path<T>(pub T);
+
+/// Query parameters; an unknown or malformed one is a 400 page.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(PageError))]
+pub struct Query<T>(pub T);
