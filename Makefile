@@ -10,8 +10,19 @@ run:
 	PENKOM_CONTENT_DIR=content $(CARGO) run --bin penkom -- serve --demo
 
 ## Every test on SQLite and the in-process store. With PENKOM_TEST_DATABASE_URL and
-## PENKOM_TEST_REDIS_URL set, the same tests run on PostgreSQL and Redis.
+## PENKOM_TEST_REDIS_URL set, the same tests run on PostgreSQL and Redis. The browser tests run
+## when chromium and chromedriver are installed (apt-get install -y chromium chromium-driver),
+## with axe-core from tests/browser (installed here by npm when missing); otherwise they are
+## skipped, and this says so.
 test:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+	  if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null 2>&1; then \
+	    npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; \
+	  fi; \
+	else \
+	  echo "make test: chromium or chromedriver not installed: the browser tests are SKIPPED"; \
+	  echo "           (apt-get install -y chromium chromium-driver to run them)"; \
+	fi
 	$(CARGO) test --workspace
 
 ## Formatting and lints, as CI checks them.
@@ -24,12 +35,14 @@ fmt:
 
 ## Benchmarks, in release mode: heartbeat throughput, latency and memory of the real server
 ## (in-process store and Redis) against a minimal reference server, and the yearly compliance
-## report on PostgreSQL (100,000 people, 1,000,000 ledger entries). See BENCHMARKS.md.
+## report on PostgreSQL (100,000 people, 1,000,000 ledger entries), and the learner's dashboard
+## page with a year of entries. See BENCHMARKS.md.
 bench:
 	$(CARGO) build --release --bin penkom
 	$(CARGO) build --release -p loadgen
 	./target/release/loadgen
 	./target/release/report_bench
+	./target/release/web_bench
 
 ## What CI runs: lints, then the suite on SQLite, then on PostgreSQL and Redis.
 ci:

@@ -51,11 +51,12 @@ pub async fn seed(accounts: &Accounts) -> anyhow::Result<Vec<DemoAccount>> {
     Ok(fresh)
 }
 
-/// Prints new demo passwords once, on standard output (not the log).
-pub fn print(accounts: &[DemoAccount]) {
+/// Prints new demo passwords once, on standard output (not the log), and where to sign in.
+pub fn print(accounts: &[DemoAccount], url: &str) {
     if accounts.is_empty() {
         println!("Demo accounts already exist; their passwords were printed when they were created.");
         println!("Use `penkom users set-password NIP` to set a new one.");
+        println!("Open {url}/ in a browser and sign in.");
         return;
     }
     println!("\nDemo accounts (passwords are shown only this once):");
@@ -63,5 +64,7 @@ pub fn print(accounts: &[DemoAccount]) {
     for a in accounts {
         println!("{:<20} {:<20} {:<30} {}", a.roles, a.nip, a.email, a.password);
     }
-    println!("Sign in: POST /api/v1/auth/login {{\"login\": NIP or e-mail, \"password\": …}}\n");
+    println!("\nOpen {url}/ in a browser and sign in as a learner (e.g. budi@demo.penkom.id).");
+    println!("\"Orientasi Belajar di Penkom\" in the catalog takes about 15 minutes to a certificate.");
+    println!("API clients: POST /api/v1/auth/login {{\"login\": NIP or e-mail, \"password\": …}}\n");
 }

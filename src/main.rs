@@ -172,7 +172,7 @@ async fn main() -> anyhow::Result<()> {
             };
             if serve.demo {
                 let fresh = demo::seed(&server.services.accounts).await?;
-                demo::print(&fresh);
+                demo::print(&fresh, &format!("http://{}", server.local_addr()));
             }
             tracing::info!(addr = %server.local_addr(), live_store = server.services.live.kind(), "Penkom is listening");
             server.run(shutdown_signal()).await?;

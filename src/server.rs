@@ -140,9 +140,16 @@ impl Server {
         simulated: Option<ManualClock>,
     ) -> anyhow::Result<Self> {
         let services = Services::connect_with(settings, clock, !serve.no_migrate, true).await?;
-        if let Some(dir) = &serve.content_dir {
-            let report = services.courses.import_content_dir(dir).await.map_err(|e| content_error(dir, e))?;
-            tracing::info!(dir = %dir.display(), ?report, "course content imported");
+        let demo_dir =
+            (serve.demo && serve.demo_content_dir.is_dir()).then_some(serve.demo_content_dir.as_path());
+        if serve.demo && demo_dir.is_none() {
+            tracing::warn!(dir = %serve.demo_content_dir.display(), "no demo course folder; only the content folder is imported");
+        }
+        let dirs: Vec<&std::path::Path> = serve.content_dir.as_deref().into_iter().chain(demo_dir).collect();
+        if let Some(first) = dirs.first() {
+            let report =
+                services.courses.import_content_dirs(&dirs).await.map_err(|e| content_error(first, e))?;
+            tracing::info!(dirs = ?dirs, ?report, "course content imported");
         }
         // Everything completed while an administrator can move the clock is test data.
         let quizzes = Quizzes::new(services.db.clone(), services.clock.clone(), simulated.is_some());

@@ -146,6 +146,11 @@ pub struct ServeSettings {
     #[arg(long, env = "PENKOM_CONTENT_DIR")]
     pub content_dir: Option<std::path::PathBuf>,
 
+    /// With `--demo`, the folder of demo courses imported beside the content folder (a short
+    /// orientation course a newcomer can finish in a quarter of an hour). Skipped if missing.
+    #[arg(long, env = "PENKOM_DEMO_CONTENT_DIR", default_value = "demo")]
+    pub demo_content_dir: std::path::PathBuf,
+
     /// Run on a clock that an administrator advances (`POST /api/v1/admin/clock`), for
     /// end-to-end tests and demonstrations. Never in production.
     #[arg(long, env = "PENKOM_SIMULATED_CLOCK")]

@@ -174,7 +174,19 @@ async fn a_learner_goes_from_a_one_time_password_to_a_certificate_in_the_browser
     let hidden_to = shown_seconds(&b).await;
     assert_eq!(hidden_from, hidden_to, "a hidden page earned study time");
     assert!(b.text("#player-status").await.contains("tidak tampil"), "the player says why nothing counts");
+    // A player that opens out of sight (a background tab, tabs restored at start-up) waits to be
+    // looked at before it takes the session.
+    b.goto(&first_module).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(b.text("#player-status").await.contains("dimulai saat halaman ini dibuka"));
     b.client.set_window_rect(0, 0, crate::browser::WIDTH, crate::browser::HEIGHT).await.unwrap();
+    b.wait_until(
+        "the session once looked at",
+        "document.querySelector('#player-status').textContent.includes('berjalan')",
+        Duration::from_secs(10),
+        true,
+    )
+    .await;
 
     // A second tab takes over; the first says so and can take it back.
     let first = b.client.window().await.unwrap();
@@ -313,6 +325,7 @@ async fn a_learner_goes_from_a_one_time_password_to_a_certificate_in_the_browser
     let record = b.text("main").await;
     assert!(record.contains("tidak tampil di layar"), "{record}");
     assert!(record.contains("digantikan oleh tab atau perangkat lain"), "{record}");
+    assert!(record.contains("diakhiri"), "leaving the page ended its session: {record}");
     b.check_accessible("module record").await;
     b.screenshot("riwayat").await;
 
@@ -321,6 +334,32 @@ async fn a_learner_goes_from_a_one_time_password_to_a_certificate_in_the_browser
     assert_eq!(b.path().await, "/");
     b.goto("/beranda").await;
     assert_eq!(b.path().await, "/?lanjut=%2Fberanda");
+    drop(b);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_attempt_left_open_is_handed_in_with_its_saved_answers_when_time_runs_out() {
+    let app = TestApp::spawn_running(TestEnv::new().await, SPEED).await;
+    let Some(b) = Browser::start("post-test time-out", &app.base).await else { return };
+    // Two minutes of server time: two seconds on this clock.
+    let mut pt = crate::post_test::post_test(3, 0, 4, true);
+    pt["time_limit_minutes"] = json!(2);
+    let c = crate::post_test::course(&app, pt).await;
+    for m in &c.modules {
+        crate::post_test::study(&app, &c.learner, m).await;
+    }
+    b.goto("/").await;
+    b.fill("#login", LEARNER_NIP).await;
+    b.fill("#password", "Rahasia-19031005").await;
+    b.follow("button[type=submit].primary").await;
+    b.goto(&format!("/kursus/{}", c.id)).await;
+    b.follow("#mulai-post-test").await;
+    answer_right(&b).await;
+    // No "Kumpulkan": the countdown hands the attempt in, with what was saved.
+    b.wait_until("the result page", "!!document.querySelector('#nilai')", Duration::from_secs(20), false)
+        .await;
+    assert_eq!(b.text("#nilai").await, "100", "the answers ticked before time ran out count");
     drop(b);
     app.stop().await;
 }

@@ -153,6 +153,7 @@ impl TestApp {
             demo: false,
             no_migrate: false,
             content_dir: None,
+            demo_content_dir: "demo".into(),
             simulated_clock: false,
             simulated_clock_start: None,
             simulated_clock_speed: speed,

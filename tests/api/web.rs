@@ -141,8 +141,15 @@ async fn pages_sign_in_with_a_cookie_and_refuse_forms_without_their_token() {
     // Signed in, the sign-in page sends the learner on.
     assert_eq!(p.get("/").await.location(), "/beranda");
 
-    // Every state-changing form needs the session's token.
+    // Every state-changing form needs the session's token, and a browser's word that it came
+    // from this site.
     let csrf = home.csrf();
+    let req = p
+        .client
+        .post(format!("{}/keluar", p.base))
+        .header("sec-fetch-site", "same-site")
+        .form(&[("csrf", &csrf)]);
+    assert_eq!(p.send(req).await.status, 403, "a sibling site's form is refused even with the token");
     assert_eq!(p.post("/keluar", &[]).await.status, 403);
     assert_eq!(p.post("/keluar", &[("csrf", &"f".repeat(64))]).await.status, 403);
     let token = p.token();
@@ -167,6 +174,10 @@ async fn after_sign_in_the_learner_lands_where_they_were_going_on_this_site_only
         ("//evil.example/x", "/beranda"),
         ("https://evil.example/", "/beranda"),
         ("/\\evil.example", "/beranda"),
+        // Browsers drop tabs and line breaks from a URL: these would become `//evil.example`.
+        ("/\t/evil.example", "/beranda"),
+        ("/\r\n/evil.example", "/beranda"),
+        ("/%09/evil.example", "/%09/evil.example"),
     ] {
         let mut p = Page::new(&app);
         let csrf = p.get("/").await.csrf();
@@ -185,8 +196,28 @@ async fn cookies_are_secure_when_the_public_url_is_https() {
     let app = TestApp::spawn_in(env).await;
     let (nip, pw) = app.person("199103172019031005", "budi@test.go.id", "learner", "PNS", "DINKES").await;
     let mut p = Page::new(&app);
-    assert!(p.get("/").await.set_cookie("penkom_masuk").unwrap().contains("; Secure"));
-    assert!(p.sign_in(&nip, &pw).await.set_cookie("penkom_sesi").unwrap().contains("; Secure"));
+    let form = p.get("/").await;
+    assert!(form.set_cookie("__Host-penkom_masuk").unwrap().contains("; Secure"));
+    assert!(form.headers["strict-transport-security"].to_str().unwrap().starts_with("max-age="));
+    // Behind TLS only the `__Host-` cookies count: a sibling site cannot plant one.
+    let csrf = form.csrf();
+    let mut planted = Page::new(&app);
+    planted.cookies.insert("penkom_masuk".into(), csrf.clone());
+    let res = planted.post("/masuk", &[("csrf", &csrf), ("login", &nip), ("password", &pw)]).await;
+    assert_eq!(res.status, 403);
+    let res = p.sign_in(&nip, &pw).await;
+    let cookie = res.set_cookie("__Host-penkom_sesi").unwrap();
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+    let token = p.cookies["__Host-penkom_sesi"].clone();
+    let mut plain = Page::new(&app);
+    plain.cookies.insert("penkom_sesi".into(), token);
+    assert!(
+        plain.get("/beranda").await.location().starts_with("/?lanjut="),
+        "an unprefixed cookie is no session"
+    );
     app.stop().await;
 }
 

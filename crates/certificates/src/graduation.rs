@@ -3,8 +3,11 @@
 //! transaction, see [`crate::issue`]).
 //!
 //! This is one process that spans three crates (progress tracking, certificates, mail), so it is
-//! one service: the JSON API, the web pages and any background worker call this and nothing
-//! else, and cannot drift apart in what a passing submission does.
+//! one service: the JSON API and the web pages call this to submit, and cannot drift apart in
+//! what a passing submission does. One other path completes a course: an attempt left open past
+//! its deadline is graded as saved the next time it is read; its certificate then comes from
+//! the background sweep (`Certificates::issue_pending`, every 30 seconds), which issues from the
+//! completion row exactly as this service does.
 
 use progress_tracking::{AttemptResult, CourseCompletion, QuizError, Quizzes, Submission};
 use uuid::Uuid;

@@ -326,24 +326,36 @@ impl Courses {
         }
     }
 
-    /// Every enrolment of `person`, newest first.
+    /// Every enrolment of `person`, newest first. Three queries however many there are.
     pub async fn enrollments(&self, person: UserId) -> Result<Vec<EnrollmentView>, DbErr> {
         let rows = enrollment::Entity::find()
             .filter(enrollment::Column::PersonId.eq(person.0))
             .order_by_desc(enrollment::Column::EnrolledAt)
             .all(&self.db)
             .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for e in rows {
-            let (Some(c), Some(v)) = (
-                course::Entity::find_by_id(e.course_id).one(&self.db).await?,
-                course_version::Entity::find_by_id(e.version_id).one(&self.db).await?,
-            ) else {
-                continue;
-            };
-            out.push(enrollment_view(&e, &c, &v));
+        if rows.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let courses: HashMap<Uuid, course::Model> = course::Entity::find()
+            .filter(course::Column::Id.is_in(rows.iter().map(|e| e.course_id).collect::<Vec<_>>()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let versions: HashMap<Uuid, course_version::Model> = course_version::Entity::find()
+            .filter(course_version::Column::Id.is_in(rows.iter().map(|e| e.version_id).collect::<Vec<_>>()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v))
+            .collect();
+        Ok(rows
+            .iter()
+            .filter_map(|e| {
+                Some(enrollment_view(e, courses.get(&e.course_id)?, versions.get(&e.version_id)?))
+            })
+            .collect())
     }
 
     /// A module's content, for a learner enrolled on the version that contains it.

@@ -39,6 +39,40 @@ impl Courses {
         self.import_specs(loaded.into_iter().map(|c| c.spec).collect()).await
     }
 
+    /// Imports the courses of several folders as one content set (the demo's orientation
+    /// course beside the shipped courses): a course in none of them is retired, and a code used
+    /// in two folders is a problem like any other.
+    pub async fn import_content_dirs(&self, dirs: &[&Path]) -> Result<ContentReport, ContentImportError> {
+        let mut problems = Vec::new();
+        let mut courses: Vec<crate::format::LoadedCourse> = Vec::new();
+        for dir in dirs {
+            match load_dir(dir, self.minutes_per_jp) {
+                Ok(loaded) => {
+                    for c in loaded {
+                        if let Some(first) = courses.iter().find(|f| f.spec.meta.code == c.spec.meta.code) {
+                            problems.push(crate::format::Problem {
+                                file: c.dir.join("course.toml"),
+                                line: None,
+                                reason: format!(
+                                    "kode kursus {} sudah dipakai di {}",
+                                    c.spec.meta.code,
+                                    first.dir.display()
+                                ),
+                            });
+                        } else {
+                            courses.push(c);
+                        }
+                    }
+                }
+                Err(p) => problems.extend(p),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ContentImportError::Invalid(problems));
+        }
+        self.import_specs(courses.into_iter().map(|c| c.spec).collect()).await
+    }
+
     /// Imports already validated specs. Unchanged content changes nothing; changed content
     /// becomes a new published version; content courses missing from `specs` are retired.
     pub async fn import_specs(&self, specs: Vec<VersionSpec>) -> Result<ContentReport, ContentImportError> {

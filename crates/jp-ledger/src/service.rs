@@ -156,17 +156,21 @@ impl Ledger {
     /// `person`'s statement for `year`.
     pub async fn statement(&self, person: Uuid, year: i32) -> Result<JpStatement, LedgerError> {
         check_year(year)?;
-        let who =
-            person::Entity::find_by_id(person).one(&self.db).await?.ok_or(LedgerError::PersonNotFound)?;
+        // Independent reads at once: each is a round trip on PostgreSQL, and a learner's
+        // dashboard waits for this statement.
         let rows = jp_ledger_entry::Entity::find()
             .filter(jp_ledger_entry::Column::PersonId.eq(person))
             .filter(jp_ledger_entry::Column::Year.eq(year))
             .order_by_asc(jp_ledger_entry::Column::RecordedAt)
-            .all(&self.db)
-            .await?;
+            .all(&self.db);
+        let (who, rows, configured) = tokio::try_join!(
+            person::Entity::find_by_id(person).one(&self.db),
+            rows,
+            entries::configured(&self.db)
+        )?;
+        let who = who.ok_or(LedgerError::PersonNotFound)?;
         let descriptions = self.describe(&rows).await?;
         let total: i64 = rows.iter().map(|r| r.jp_hundredths).sum();
-        let configured = entries::configured(&self.db).await?;
         let requirement =
             who.employment_type.as_deref().and_then(|t| policy::effective(&configured, t, year));
         let fmt = Jp::format_hundredths;
@@ -201,20 +205,10 @@ impl Ledger {
     async fn describe(&self, rows: &[jp_ledger_entry::Model]) -> Result<HashMap<Uuid, String>, DbErr> {
         let ids: Vec<Uuid> = rows.iter().map(|r| r.source_id).collect();
         let mut out = HashMap::new();
-        for c in certificate::Entity::find()
-            .filter(certificate::Column::Id.is_in(ids.clone()))
-            .all(&self.db)
-            .await?
-        {
-            let credential: serde_json::Value = serde_json::from_str(&c.credential).unwrap_or_default();
-            let title = credential
-                .pointer("/credentialSubject/achievement/name")
-                .and_then(|v| v.as_str())
-                .unwrap_or("");
-            out.insert(c.id, format!("Sertifikat {} — {title}", c.number));
-        }
+        let certificates =
+            certificate::Entity::find().filter(certificate::Column::Id.is_in(ids.clone())).all(&self.db);
         // Only the columns shown: the evidence file itself may be megabytes.
-        let external: Vec<(Uuid, String, String, String)> = external_training::Entity::find()
+        let external = external_training::Entity::find()
             .select_only()
             .columns([
                 external_training::Column::Id,
@@ -223,9 +217,17 @@ impl Ledger {
                 external_training::Column::CertificateNumber,
             ])
             .filter(external_training::Column::Id.is_in(ids))
-            .into_tuple()
-            .all(&self.db)
-            .await?;
+            .into_tuple::<(Uuid, String, String, String)>()
+            .all(&self.db);
+        let (certificates, external) = tokio::try_join!(certificates, external)?;
+        for c in certificates {
+            let credential: serde_json::Value = serde_json::from_str(&c.credential).unwrap_or_default();
+            let title = credential
+                .pointer("/credentialSubject/achievement/name")
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
+            out.insert(c.id, format!("Sertifikat {} — {title}", c.number));
+        }
         for (id, course, organiser, number) in external {
             out.insert(id, format!("{course} ({organiser}), sertifikat {number}"));
         }

@@ -37,8 +37,10 @@
     return sec + ' detik';
   }
 
+  // Only a change is written: the line is a live region, and a screen reader would read the
+  // same sentence out on every beat.
   function say(text, tone) {
-    statusLine.textContent = text;
+    if (statusLine.textContent !== text) statusLine.textContent = text;
     statusLine.className = 'status-line' + (tone ? ' ' + tone : '');
   }
 
@@ -85,23 +87,29 @@
   // What an error answer means for the player. The codes are the API's.
   function refused(x, retry) {
     var code = x.body && x.body.error && x.body.error.code;
-    if (code === 'session_superseded' || code === 'session_ended') {
+    var status = x.res.status;
+    if (code === 'session_superseded') {
       sessionId = null;
-      stop(code === 'session_superseded'
-        ? 'Sesi ini digantikan oleh tab atau perangkat lain. Waktu belajar hanya dihitung di satu tempat.'
-        : 'Sesi belajar ini sudah berakhir.');
+      stop('Sesi ini digantikan oleh tab atau perangkat lain. Waktu belajar hanya dihitung di satu tempat.');
       takeover.hidden = false;
+    } else if (code === 'session_ended' || code === 'session_not_found') {
+      // The session ended without this page (a long outage, or the server closed it): a new
+      // one picks up where the credit stands.
+      sessionId = null;
+      start();
     } else if (code === 'heartbeat_too_fast') {
       var wait = Number(x.res.headers.get('Retry-After')) || 1;
       later(wait * 1000 / speed);
-    } else if (code === 'session_not_found') {
-      start();
-    } else if (x.res.status === 401) {
+    } else if (status === 401) {
       stop('Sesi masuk Anda sudah berakhir. Muat ulang halaman dan masuk lagi untuk melanjutkan.');
-    } else if (x.res.status === 403) {
-      stop(x.body.error.message + '. Muat ulang halaman.');
-    } else {
+    } else if (status >= 500 || status === 429) {
+      // The server or what it depends on is busy or down for a moment: try again.
       disconnected(retry);
+    } else {
+      // Anything else will not get better by retrying (not enrolled, a form from before a
+      // password change, …): say so and stop.
+      stop((x.body && x.body.error && x.body.error.message ? x.body.error.message + '. ' : '') +
+        'Muat ulang halaman untuk melanjutkan.');
     }
   }
 
@@ -163,5 +171,17 @@
     if (e.persisted) start();
   });
 
-  start();
+  // A page opened in the background (a new tab, tabs restored at start-up) must not take the
+  // session from the tab the learner is studying in: it starts once it is first looked at.
+  if (document.visibilityState === 'visible') {
+    start();
+  } else {
+    say('Sesi belajar dimulai saat halaman ini dibuka.');
+    var waiting = function () {
+      if (document.visibilityState !== 'visible') return;
+      document.removeEventListener('visibilitychange', waiting);
+      start();
+    };
+    document.addEventListener('visibilitychange', waiting);
+  }
 })();

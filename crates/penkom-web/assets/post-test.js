@@ -20,7 +20,15 @@
     return data;
   }
 
+  var stopped = false;
+
+  function say(text, tone) {
+    status.textContent = text;
+    status.className = 'status-line' + (tone ? ' ' + tone : '');
+  }
+
   function save(keepalive) {
+    if (stopped) return Promise.resolve();
     dirty = false;
     return fetch(form.action, {
       method: 'POST',
@@ -31,17 +39,32 @@
       body: body()
     }).then(function (res) {
       var json = (res.headers.get('Content-Type') || '').indexOf('application/json') === 0;
-      if (!res.ok || !json) throw res;
-      return res.json();
+      // A redirect here means the sign-in session ended (the page would be sent to sign-in).
+      if (res.type === 'opaqueredirect' || res.status === 401) {
+        stopped = true;
+        say('Sesi masuk Anda sudah berakhir. Jawaban terakhir belum tersimpan: masuk lagi, lalu buka percobaan ini kembali.', 'error');
+        return null;
+      }
+      if (!json) throw res;
+      return res.json().then(function (r) {
+        if (res.ok) return r;
+        var code = r.error && r.error.code;
+        if (code === 'attempt_submitted' || code === 'attempt_closed' || res.status === 403 || res.status === 404) {
+          // Retrying cannot help: handed in from another tab, out of time, or a stale page.
+          stopped = true;
+          say(r.error.message + '. Muat ulang halaman untuk melihat hasilnya.', 'error');
+          return null;
+        }
+        throw res;
+      });
     }).then(function (r) {
+      if (!r) return;
       var now = new Date();
       var hh = String(now.getHours()).padStart(2, '0'), mm = String(now.getMinutes()).padStart(2, '0');
-      status.textContent = r.answered + ' dari ' + r.questions + ' soal terjawab · tersimpan pukul ' + hh + '.' + mm;
-      status.className = 'status-line ok';
+      say(r.answered + ' dari ' + r.questions + ' soal terjawab · tersimpan pukul ' + hh + '.' + mm, 'ok');
     }).catch(function () {
       dirty = true;
-      status.textContent = 'Jawaban belum tersimpan (koneksi terputus?). Akan dicoba lagi; Anda juga bisa menekan "Simpan jawaban".';
-      status.className = 'status-line error';
+      say('Jawaban belum tersimpan (koneksi terputus?). Akan dicoba lagi; Anda juga bisa menekan "Simpan jawaban".', 'error');
     });
   }
 
@@ -56,20 +79,32 @@
 
   if (countdown && value) {
     var end = Date.now() + Number(countdown.dataset.remainingMs);
-    var submitted = false;
+    var speed = Number(countdown.dataset.speed) || 1;
+    var warn = document.getElementById('countdown-warning');
+    var warned = {};
+    var timer = null;
     var tick = function () {
       var left = Math.max(0, end - Date.now());
       var s = Math.ceil(left / 1000), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
       var text = (h > 0 ? h + '.' + String(m).padStart(2, '0') : String(m).padStart(2, '0')) + '.' + String(sec).padStart(2, '0');
       if (value.textContent !== text) value.textContent = text;
-      if (left === 0 && !submitted) {
+      // The countdown itself is silent for screen readers (it changes every second); these
+      // two warnings are read out once each.
+      [5, 1].forEach(function (minutes) {
+        if (!warned[minutes] && left > 0 && left <= minutes * 60000 / speed) {
+          warned[minutes] = true;
+          if (warn) warn.textContent = 'Sisa waktu post-test ' + minutes + ' menit.';
+        }
+      });
+      if (left === 0) {
         // Time is up: what is saved is what counts; save the last change, then hand it in.
-        submitted = true;
+        clearInterval(timer);
         value.textContent = 'waktu habis';
+        if (warn) warn.textContent = 'Waktu habis. Jawaban yang tersimpan dikumpulkan.';
         save(false).then(function () { timeUp.submit(); });
       }
     };
+    timer = setInterval(tick, 250);
     tick();
-    setInterval(tick, 250);
   }
 })();

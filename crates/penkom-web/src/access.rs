@@ -21,7 +21,7 @@ use crate::WebState;
 use crate::error::{PageError, redirect};
 use crate::flash::Flash;
 use crate::form::{Form, is_form};
-use crate::session::{self, CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, SIGNIN_COOKIE};
+use crate::session::{self, CSRF_FIELD, CSRF_HEADER};
 
 /// Who reads a route's answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub async fn enforce(
     next: Next,
 ) -> Response {
     let secure = state.config.secure_cookies;
-    let had_flash = Flash::present(req.headers());
+    let had_flash = Flash::present(req.headers(), secure);
     let mut res = match admit(&state, access, kind, req).await {
         Ok(req) => next.run(req).await,
         Err(refusal) => refusal,
@@ -68,7 +68,9 @@ pub async fn enforce(
     // A message leaves with the response that set it, or is removed once a page has shown it.
     if let Some(flash) = res.extensions_mut().remove::<Flash>() {
         res.headers_mut().append(header::SET_COOKIE, flash.cookie(secure));
-    } else if had_flash && !res.status().is_redirection() && kind == Kind::Page {
+    } else if had_flash && res.status().is_success() && kind == Kind::Page {
+        // Only a page that showed it: an error page has no room for it, and a redirect passes
+        // it on to the page it leads to.
         res.headers_mut().append(header::SET_COOKIE, Flash::clear(secure));
     }
     res
@@ -76,8 +78,9 @@ pub async fn enforce(
 
 async fn admit(state: &WebState, access: Access, kind: Kind, req: Request) -> Result<Request, Response> {
     let (mut parts, body) = req.into_parts();
-    let flash = Flash::from_headers(&parts.headers);
-    let token = session::cookie(&parts.headers, SESSION_COOKIE).map(str::to_string);
+    let secure = state.config.secure_cookies;
+    let flash = Flash::from_headers(&parts.headers, secure);
+    let token = session::cookie(&parts.headers, session::session_cookie_name(secure)).map(str::to_string);
     let caller = match &token {
         Some(t) => match state.app.accounts.authenticate(t).await {
             Ok(c) => Some(c),
@@ -97,7 +100,7 @@ async fn admit(state: &WebState, access: Access, kind: Kind, req: Request) -> Re
     if access == Access::Public {
         // The one public form is sign-in, which has no session yet: its token is the
         // double-submit cookie the sign-in page set.
-        let expected = session::cookie(&parts.headers, SIGNIN_COOKIE).map(str::to_string);
+        let expected = session::cookie(&parts.headers, session::signin_cookie(secure)).map(str::to_string);
         let body =
             if unsafe_method { check_csrf(expected.as_deref(), kind, &parts, body).await? } else { body };
         parts.extensions.insert(Visitor { viewer, flash });
@@ -137,6 +140,19 @@ async fn admit(state: &WebState, access: Access, kind: Kind, req: Request) -> Re
 /// Checks the CSRF token of a state-changing request, from the header scripts send or the
 /// field forms send. The body is read to find the field and handed on unchanged.
 async fn check_csrf(expected: Option<&str>, kind: Kind, parts: &Parts, body: Body) -> Result<Body, Response> {
+    let refused = || {
+        refuse(
+            kind,
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf_invalid",
+                "formulir ini sudah kedaluwarsa atau tidak berasal dari Penkom; muat ulang halaman lalu coba lagi",
+            ),
+        )
+    };
+    if session::from_another_site(&parts.headers) {
+        return Err(refused());
+    }
     let (sent, body) = match parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
         Some(header) => (Some(header.to_string()), body),
         None if is_form(&parts.headers) => {
@@ -152,14 +168,7 @@ async fn check_csrf(expected: Option<&str>, kind: Kind, parts: &Parts, body: Bod
     };
     match (expected, sent) {
         (Some(expected), Some(sent)) if session::same_token(expected, &sent) => Ok(body),
-        _ => Err(refuse(
-            kind,
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf_invalid",
-                "formulir ini sudah kedaluwarsa atau tidak berasal dari Penkom; muat ulang halaman lalu coba lagi",
-            ),
-        )),
+        _ => Err(refused()),
     }
 }
 

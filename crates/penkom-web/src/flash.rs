@@ -11,7 +11,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::session::{clear_cookie, cookie, set_cookie};
 
-const COOKIE: &str = "penkom_pesan";
+/// The cookie's name; behind TLS with the `__Host-` prefix (see [`crate::session`]).
+fn name(secure: bool) -> &'static str {
+    if secure { "__Host-penkom_pesan" } else { "penkom_pesan" }
+}
 /// Longer messages are cut: a message is a sentence, and cookies have a size limit.
 const MAX_CHARS: usize = 400;
 
@@ -49,12 +52,12 @@ impl Flash {
             Tone::Error => "err",
         };
         let text: String = self.text.chars().take(MAX_CHARS).collect();
-        set_cookie(COOKIE, &format!("{tone}.{}", URL_SAFE_NO_PAD.encode(text)), 60, secure)
+        set_cookie(name(secure), &format!("{tone}.{}", URL_SAFE_NO_PAD.encode(text)), 60, secure)
     }
 
     /// The message a request carries, if any.
-    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let (tone, text) = cookie(headers, COOKIE)?.split_once('.')?;
+    pub fn from_headers(headers: &HeaderMap, secure: bool) -> Option<Self> {
+        let (tone, text) = cookie(headers, name(secure))?.split_once('.')?;
         let tone = match tone {
             "ok" => Tone::Success,
             "err" => Tone::Error,
@@ -65,13 +68,13 @@ impl Flash {
     }
 
     /// Whether a request carries a message (which the page it gets must then remove).
-    pub fn present(headers: &HeaderMap) -> bool {
-        cookie(headers, COOKIE).is_some()
+    pub fn present(headers: &HeaderMap, secure: bool) -> bool {
+        cookie(headers, name(secure)).is_some()
     }
 
     /// The `Set-Cookie` that removes a shown message.
     pub fn clear(secure: bool) -> HeaderValue {
-        clear_cookie(COOKIE, secure)
+        clear_cookie(name(secure), secure)
     }
 }
 
@@ -87,9 +90,10 @@ mod tests {
         let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
         let mut h = HeaderMap::new();
         h.insert(header::COOKIE, HeaderValue::from_str(&pair).unwrap());
-        assert_eq!(Flash::from_headers(&h), Some(f));
-        assert!(Flash::present(&h));
+        assert_eq!(Flash::from_headers(&h, false), Some(f));
+        assert!(Flash::present(&h, false));
+        assert!(!Flash::present(&h, true), "behind TLS only the prefixed cookie counts");
         h.insert(header::COOKIE, HeaderValue::from_static("penkom_pesan=zz.!!"));
-        assert_eq!(Flash::from_headers(&h), None);
+        assert_eq!(Flash::from_headers(&h, false), None);
     }
 }

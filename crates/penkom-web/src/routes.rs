@@ -2,9 +2,9 @@
 //! in one list (as the API's, and walked by the same kind of test).
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{Method, header};
-use axum::middleware::{from_fn_with_state, map_response};
+use axum::middleware::{from_fn_with_state, map_response_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use penkom_api::Access;
@@ -62,6 +62,7 @@ impl WebRouteTable {
         use Method as M;
         t.page(M::GET, "/", Access::Public, get(signin::page))
             .page(M::POST, "/masuk", Access::Public, post(signin::sign_in))
+            .page(M::GET, "/masuk", Access::Public, get(signin::to_form))
             .page(M::GET, "/aset/{name}", Access::Public, get(crate::assets::serve))
             .page(M::GET, "/ganti-sandi", Access::SignedInPendingPassword, get(signin::password_page))
             .page(M::POST, "/ganti-sandi", Access::SignedInPendingPassword, post(signin::change_password))
@@ -91,10 +92,11 @@ impl WebRouteTable {
 
 /// Every page route, with the security headers and the form size limit.
 pub fn router(state: WebState) -> Router {
+    let tls = state.config.secure_cookies;
     WebRouteTable::build(state.clone())
         .router
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
-        .layer(map_response(crate::security::headers))
+        .layer(map_response_with_state(tls, crate::security::headers))
         .with_state(state)
 }
 
@@ -113,7 +115,7 @@ pub async fn not_found(req: Request) -> Response {
         .is_some_and(|v| v.contains("text/html"));
     if wants_html && !req.uri().path().starts_with("/api/") {
         let e = penkom_api::error::ApiError::not_found("halaman yang Anda cari tidak ada");
-        crate::security::headers(PageError::from(e).into_response()).await
+        crate::security::headers(State(false), PageError::from(e).into_response()).await
     } else {
         penkom_api::routes::not_found().await.into_response()
     }

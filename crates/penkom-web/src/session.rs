@@ -17,10 +17,18 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-/// The session cookie.
-pub const SESSION_COOKIE: &str = "penkom_sesi";
-/// The sign-in form's CSRF cookie (double submit).
-pub const SIGNIN_COOKIE: &str = "penkom_masuk";
+/// The session cookie's name. Behind TLS it carries the `__Host-` prefix, which a browser
+/// accepts only from this very host, over HTTPS, for every path and no domain: a sibling site
+/// under the same `go.id` domain could otherwise plant its own cookie (its own session, a sign-in
+/// token it knows) in a learner's browser, which `SameSite` does not prevent.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-penkom_sesi" } else { "penkom_sesi" }
+}
+
+/// The sign-in form's CSRF cookie (double submit), with the same prefix.
+pub fn signin_cookie(secure: bool) -> &'static str {
+    if secure { "__Host-penkom_masuk" } else { "penkom_masuk" }
+}
 /// The header the page scripts send the CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The form field forms send it in.
@@ -75,7 +83,19 @@ pub fn session_cookie(
     now: DateTime<Utc>,
     secure: bool,
 ) -> HeaderValue {
-    set_cookie(SESSION_COOKIE, token, (expires_at - now).num_seconds(), secure)
+    set_cookie(session_cookie_name(secure), token, (expires_at - now).num_seconds(), secure)
+}
+
+/// Whether a browser says the request came from another site. Browsers send `Sec-Fetch-Site`
+/// with every request; a state-changing one from a page of ours is `same-origin`, and one the
+/// person typed or bookmarked is `none`. Anything else (`same-site`: a sibling host; `cross-site`)
+/// is refused before the CSRF token is even looked at. Clients that send no such header (older
+/// browsers, scripts) still need the token.
+pub fn from_another_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.eq_ignore_ascii_case("same-origin") && !v.eq_ignore_ascii_case("none"))
 }
 
 /// `Set-Cookie` that removes cookie `name`.
@@ -92,7 +112,7 @@ mod tests {
         let mut h = HeaderMap::new();
         h.append(header::COOKIE, HeaderValue::from_static("a=1; penkom_sesi=pkm_abc ; b=2"));
         h.append(header::COOKIE, HeaderValue::from_static("c=3"));
-        assert_eq!(cookie(&h, SESSION_COOKIE), Some("pkm_abc"));
+        assert_eq!(cookie(&h, session_cookie_name(false)), Some("pkm_abc"));
         assert_eq!(cookie(&h, "c"), Some("3"));
         assert_eq!(cookie(&h, "penkom"), None);
     }
@@ -106,6 +126,21 @@ mod tests {
         assert!(same_token(&a, &a.clone()));
         assert!(!same_token(&a, &a[..63]));
         assert!(!same_token(&a, &csrf_for("pkm_2")));
+    }
+
+    #[test]
+    fn only_same_origin_or_typed_requests_pass_the_fetch_site_check() {
+        let with = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert("sec-fetch-site", HeaderValue::from_static(v));
+            h
+        };
+        assert!(!from_another_site(&with("same-origin")));
+        assert!(!from_another_site(&with("none")));
+        assert!(from_another_site(&with("same-site")));
+        assert!(from_another_site(&with("cross-site")));
+        assert!(!from_another_site(&HeaderMap::new()));
+        assert_eq!(session_cookie_name(true), "__Host-penkom_sesi");
     }
 
     #[test]

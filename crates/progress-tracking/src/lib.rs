@@ -22,7 +22,7 @@ pub use attempts::{
     Submission,
 };
 pub use completion::{CourseCompletion, Evidence};
-pub use course_progress::{CourseProgress, ModuleProgress, PostTestStatus};
+pub use course_progress::{CourseProgress, ModuleProgress, NextStep, PostTestStatus};
 pub use credit::{CreditPolicy, Rejection};
 pub use evidence::{ModuleEvidence, SegmentEvidence, SessionEvidence};
 pub use service::{BeatReport, Completion, Progress, SessionStarted, StudyError, StudyModule};

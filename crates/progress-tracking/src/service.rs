@@ -84,6 +84,9 @@ pub struct SessionStarted {
     pub min_engaged_seconds: i64,
     /// Credited so far on this module, over all sessions.
     pub credited_seconds: i64,
+    /// Still required before the module can be completed (rounded up, as beats report it).
+    pub remaining_seconds: i64,
+    pub can_complete: bool,
 }
 
 /// The answer to a heartbeat (and to an end).
@@ -364,6 +367,7 @@ impl Progress {
                 pending: Pending { from_ms: start_ms, ..Pending::default() },
             };
             let credited_seconds = secs(state.module_credited_ms());
+            let so_far = BeatReport::of(0, state.module_credited_ms(), module.min_engaged_seconds * 1000);
             if let Err(current) = self.swap(person, &key, version, Some(state)).await? {
                 next = Some(current);
                 continue;
@@ -418,6 +422,8 @@ impl Progress {
                 heartbeat_interval_s: self.policy.interval_ms / 1000,
                 min_engaged_seconds: module.min_engaged_seconds,
                 credited_seconds,
+                remaining_seconds: so_far.remaining_seconds,
+                can_complete: so_far.can_complete,
             });
         }
         Err(StudyError::Contended)

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::response::Response;
 use course_delivery::CatalogFilter;
 use penkom_core::Role;
-use progress_tracking::CourseProgress;
+use progress_tracking::{CourseProgress, NextStep};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -141,19 +141,13 @@ struct CoursePage {
 }
 
 fn offer(p: &CourseProgress, state: &WebState) -> PostTestOffer {
-    let t = &p.post_test;
-    if p.completion.is_some() || t.passed {
-        PostTestOffer::Passed
-    } else if !t.unlocked {
-        PostTestOffer::Locked
-    } else if t.open_attempt_id.is_some() {
-        PostTestOffer::Start { resume: true }
-    } else if t.attempts_left == 0 {
-        PostTestOffer::Exhausted
-    } else if let Some(at) = t.next_attempt_at.filter(|at| *at > state.app.clock.now()) {
-        PostTestOffer::Wait { until: indonesian::date_time(at, &state.app.zone) }
-    } else {
-        PostTestOffer::Start { resume: false }
+    match p.next_step() {
+        NextStep::Passed => PostTestOffer::Passed,
+        NextStep::StudyModules => PostTestOffer::Locked,
+        NextStep::ContinueAttempt(_) => PostTestOffer::Start { resume: true },
+        NextStep::NoAttemptsLeft => PostTestOffer::Exhausted,
+        NextStep::WaitUntil(at) => PostTestOffer::Wait { until: indonesian::date_time(at, &state.app.zone) },
+        NextStep::StartAttempt => PostTestOffer::Start { resume: false },
     }
 }
 

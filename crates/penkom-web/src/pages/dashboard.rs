@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use penkom_core::{Jp, Role};
-use progress_tracking::CourseProgress;
+use progress_tracking::{CourseProgress, NextStep};
 use serde::Deserialize;
 
 use crate::WebState;
@@ -68,15 +68,13 @@ struct DashboardPage {
 
 /// What a course under way needs next, in a few words.
 fn next_step(p: &CourseProgress) -> &'static str {
-    let t = &p.post_test;
-    if !t.unlocked {
-        "Selesaikan modul wajib"
-    } else if t.open_attempt_id.is_some() {
-        "Post-test sedang dikerjakan"
-    } else if t.attempts_left == 0 {
-        "Batas percobaan post-test habis"
-    } else {
-        "Siap mengerjakan post-test"
+    match p.next_step() {
+        NextStep::StudyModules => "Selesaikan modul wajib",
+        NextStep::ContinueAttempt(_) => "Post-test sedang dikerjakan",
+        NextStep::NoAttemptsLeft => "Batas percobaan post-test habis",
+        NextStep::WaitUntil(_) => "Menunggu jeda sebelum percobaan berikutnya",
+        NextStep::StartAttempt => "Siap mengerjakan post-test",
+        NextStep::Passed => "Lulus",
     }
 }
 
@@ -94,37 +92,33 @@ pub async fn page(
     let me = viewer.caller.id;
     let this_year = s.ledger.this_year();
     let year = q.tahun.unwrap_or(this_year);
-    let statement = s.ledger.statement(me.0, year).await?;
-    let profile = s.accounts.profile(me).await?;
     let learner = viewer.caller.has(Role::Learner);
-    let mut running = Vec::new();
-    if learner {
-        for e in s.courses.enrollments(me).await? {
-            let p = s.quizzes.course_progress(me, e.course_id).await?;
-            if p.completion.is_some() {
-                continue;
-            }
-            let percent = if p.required_minutes > 0 {
+    // Three independent reads at once: the page's latency is the slowest of them, not the sum.
+    let under_way = async { if learner { s.quizzes.courses_under_way(me).await } else { Ok(Vec::new()) } };
+    let (statement, profile, under_way) =
+        tokio::join!(s.ledger.statement(me.0, year), s.accounts.profile(me), under_way);
+    let (statement, profile) = (statement?, profile?);
+    let running: Vec<RunningRow> = under_way?
+        .into_iter()
+        .map(|p| RunningRow {
+            href: format!("/kursus/{}", p.course_id),
+            title: p.title.clone(),
+            jp: indonesian::jp(&p.jp.to_string()),
+            modules_done: p.required_modules_done,
+            modules_total: p.required_modules,
+            minutes: format!(
+                "{} dari {}",
+                indonesian::minutes(p.credited_minutes),
+                indonesian::minutes(p.required_minutes)
+            ),
+            percent: if p.required_minutes > 0 {
                 (p.credited_minutes * 100 / p.required_minutes).min(100)
             } else {
                 100
-            };
-            running.push(RunningRow {
-                href: format!("/kursus/{}", e.course_id),
-                title: e.title,
-                jp: indonesian::jp(&e.jp.to_string()),
-                modules_done: p.required_modules_done,
-                modules_total: p.required_modules,
-                minutes: format!(
-                    "{} dari {}",
-                    indonesian::minutes(p.credited_minutes),
-                    indonesian::minutes(p.required_minutes)
-                ),
-                percent,
-                next_step: next_step(&p),
-            });
-        }
-    }
+            },
+            next_step: next_step(&p),
+        })
+        .collect();
     let target_h = statement.target.as_deref().map(hundredths).unwrap_or(0);
     let counted_h = hundredths(&statement.counted);
     let percent = if target_h > 0 { (counted_h * 100 / target_h).min(100) } else { 0 };

@@ -78,6 +78,7 @@ struct AttemptPage {
     remaining_text: String,
     deadline: String,
     answered: usize,
+    speed: u32,
 }
 
 #[derive(Template)]
@@ -168,6 +169,7 @@ pub async fn attempt(
             remaining_text: clock_text(left_ms),
             deadline: indonesian::date_time(a.deadline, &s.zone),
             answered: answered(&a),
+            speed: state.config.clock_speed.max(1),
         };
         return Ok(render::ok(&page));
     };
@@ -205,11 +207,7 @@ pub async fn attempt(
         submitted: indonesian::date_time(result.submitted_at, &s.zone),
         review_shown: a.review.is_some(),
         review,
-        next_attempt: progress
-            .post_test
-            .next_attempt_at
-            .filter(|t| *t > s.clock.now())
-            .map(|t| indonesian::date_time(t, &s.zone)),
+        next_attempt: progress.post_test.next_attempt_at.map(|t| indonesian::date_time(t, &s.zone)),
     };
     Ok(render::ok(&page))
 }

@@ -17,7 +17,7 @@ use crate::flash::Flash;
 use crate::form::Form;
 use crate::layout::Layout;
 use crate::render;
-use crate::session::{self, SESSION_COOKIE, SIGNIN_COOKIE};
+use crate::session;
 
 #[derive(Template)]
 #[template(path = "signin.html")]
@@ -35,11 +35,21 @@ pub struct SignInQuery {
     lanjut: Option<String>,
 }
 
-/// Where to go after signing in: a path on this site, else the dashboard. Never another site
-/// (`//evil.example` is a path to the browser's eyes, and a host to everyone else's).
+/// Where to go after signing in: a path on this site, else the dashboard. Never another site:
+/// `//evil.example` and `/\evil.example` name a host to a browser, and browsers drop tabs and
+/// line breaks from a URL before reading it (`/<TAB>/evil.example` is `//evil.example`), so only
+/// visible ASCII is accepted, and the second character may not be a slash of either kind.
 fn next_page(lanjut: Option<&str>) -> &str {
     match lanjut {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && p != "/" => p,
+        Some(p)
+            if p.len() > 1
+                && p.len() <= 2048
+                && p.starts_with('/')
+                && p.bytes().all(|b| b.is_ascii_graphic())
+                && !matches!(p.as_bytes()[1], b'/' | b'\\') =>
+        {
+            p
+        }
         _ => "/beranda",
     }
 }
@@ -54,8 +64,10 @@ fn sign_in_form(
     lanjut: &str,
     error: Option<String>,
 ) -> Response {
-    let existing = session::cookie(headers, SIGNIN_COOKIE).filter(|c| c.len() == 64).map(str::to_string);
-    let csrf = existing.clone().unwrap_or_else(session::random_token);
+    let secure = state.config.secure_cookies;
+    let csrf = session::cookie(headers, session::signin_cookie(secure))
+        .filter(|c| c.len() == 64)
+        .map_or_else(session::random_token, str::to_string);
     let page = SignInPage {
         l: Layout::public(visitor, "Masuk", csrf.clone()),
         login: login.to_string(),
@@ -63,11 +75,10 @@ fn sign_in_form(
         error,
     };
     let mut res = render::html(status, &page);
-    if existing.is_none() {
-        // A day: long enough for a form left open over lunch, short enough to mean nothing.
-        let cookie = session::set_cookie(SIGNIN_COOKIE, &csrf, 86_400, state.config.secure_cookies);
-        res.headers_mut().append(header::SET_COOKIE, cookie);
-    }
+    // Set again on every showing, so a form is good for a day from when it was shown: long
+    // enough for a form left open over lunch, short enough to mean nothing.
+    let cookie = session::set_cookie(session::signin_cookie(secure), &csrf, 86_400, secure);
+    res.headers_mut().append(header::SET_COOKIE, cookie);
     res
 }
 
@@ -121,12 +132,18 @@ pub async fn sign_in(
     }
 }
 
+/// `GET /masuk`: a bookmarked or reloaded sign-in answer; the form is at `/`.
+pub async fn to_form() -> Response {
+    redirect("/", None)
+}
+
 /// `POST /keluar`: revokes the session's token and removes the cookie.
 pub async fn sign_out(State(state): State<WebState>, viewer: Viewer) -> Result<Response, PageError> {
     state.app.accounts.sign_out(&viewer.caller).await?;
     let mut res = redirect("/", Some(Flash::success("Anda telah keluar dari Penkom.")));
+    let secure = state.config.secure_cookies;
     res.headers_mut()
-        .append(header::SET_COOKIE, session::clear_cookie(SESSION_COOKIE, state.config.secure_cookies));
+        .append(header::SET_COOKIE, session::clear_cookie(session::session_cookie_name(secure), secure));
     Ok(res)
 }
 
@@ -136,12 +153,15 @@ struct PasswordPage {
     l: Layout,
     must_change: bool,
     error: Option<String>,
+    min_len: usize,
+    max_len: usize,
 }
 
 fn password_form(viewer: &Viewer, status: StatusCode, error: Option<String>) -> Response {
     let must_change = viewer.caller.must_change_password;
     let l = Layout::page(viewer, "Ganti kata sandi", "");
-    render::html(status, &PasswordPage { l, must_change, error })
+    let (min_len, max_len) = (accounts::password::MIN_LEN, accounts::password::MAX_LEN);
+    render::html(status, &PasswordPage { l, must_change, error, min_len, max_len })
 }
 
 /// `GET /ganti-sandi`.

@@ -66,7 +66,6 @@ pub async fn player(
     let course = s.courses.course_detail(me, content.course_id).await?;
     let progress = s.quizzes.course_progress(me, content.course_id).await?;
     let here = progress.modules.iter().find(|m| m.module_id == id);
-    let credited = here.map_or(0, |m| m.credited_seconds);
     let minimum = i64::from(content.min_engaged_seconds);
     let index = course.modules.iter().position(|m| m.id == id).unwrap_or(0);
     let neighbour = |i: usize| {
@@ -83,9 +82,9 @@ pub async fn player(
         html: content.html,
         video_url: content.video_url,
         minimum: indonesian::duration(minimum),
-        credited: indonesian::duration(credited),
-        remaining: indonesian::duration((minimum - credited).max(0)),
-        can_complete: credited >= minimum,
+        credited: indonesian::duration(here.map_or(0, |m| m.credited_seconds)),
+        remaining: indonesian::duration(here.map_or(minimum, |m| m.remaining_seconds())),
+        can_complete: here.is_some_and(|m| m.can_complete()),
         completed_on: here.and_then(|m| m.completed_at).map(|t| indonesian::date_time(t, &s.zone)),
         beat_ms: state.real_ms(s.progress.policy().interval_ms).max(100),
         speed: state.config.clock_speed.max(1),
@@ -116,7 +115,6 @@ pub async fn start(
     let s = &state.app;
     let module = s.courses.enrolled_module(viewer.caller.id, id).await?;
     let started = s.progress.start(viewer.caller.id, module.into()).await?;
-    let remaining = (started.min_engaged_seconds - started.credited_seconds).max(0);
     Ok((
         StatusCode::CREATED,
         Json(Started {
@@ -124,8 +122,8 @@ pub async fn start(
             beat_ms: state.real_ms(started.heartbeat_interval_s * 1000).max(100),
             min_engaged_seconds: started.min_engaged_seconds,
             module_credited_seconds: started.credited_seconds,
-            remaining_seconds: remaining,
-            can_complete: remaining == 0,
+            remaining_seconds: started.remaining_seconds,
+            can_complete: started.can_complete,
         }),
     ))
 }
