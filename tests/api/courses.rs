@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{TestApp, error_code};
+use crate::support::{TestApp, TestEnv, error_code};
 
 fn shipped_content() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("content")
@@ -248,5 +248,31 @@ async fn an_empty_folder_retires_nothing_and_api_codes_are_skipped_not_fatal() {
     let r = app.courses.import_content_dir(dir.path()).await.unwrap();
     assert_eq!(r.skipped, vec!["NEW-01".to_string()]);
     assert_eq!(r.retired, 1, "KPM-01 disappeared from the folder");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_demo_adds_its_orientation_course_and_leaving_the_demo_retires_it() {
+    let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo");
+    let with_demo = |serve: &mut penkom::settings::ServeSettings| {
+        serve.content_dir = Some(shipped_content());
+        serve.demo = true;
+        serve.demo_content_dir = demo.clone();
+    };
+    let app = TestApp::spawn_serving(TestEnv::new().await, 0, with_demo).await;
+    let learner = app.signed_in("learner").await;
+    let codes = |list: &serde_json::Value| -> Vec<String> {
+        list.as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap().to_string()).collect()
+    };
+    let list = app.get_ok("/api/v1/courses", &learner).await;
+    assert!(codes(&list).contains(&"ORI-01".to_string()), "{list}");
+    assert_eq!(codes(&list).len(), 5, "the four shipped courses and the orientation");
+    let ori = list.as_array().unwrap().iter().find(|c| c["code"] == "ORI-01").unwrap();
+    assert_eq!(ori["jp"], "0.25");
+    let env = app.stop().await;
+    let app = TestApp::spawn_serving(env, 0, |serve| serve.content_dir = Some(shipped_content())).await;
+    let learner = app.signed_in("learner").await;
+    let list = app.get_ok("/api/v1/courses", &learner).await;
+    assert!(!codes(&list).contains(&"ORI-01".to_string()), "without --demo the orientation is retired");
     app.stop().await;
 }

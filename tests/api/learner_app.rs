@@ -329,6 +329,10 @@ async fn a_learner_goes_from_a_one_time_password_to_a_certificate_in_the_browser
     b.check_accessible("module record").await;
     b.screenshot("riwayat").await;
 
+    b.goto("/tidak-ada").await;
+    assert!(b.text("h1").await.contains("Tidak ditemukan"));
+    b.check_accessible("not found").await;
+
     // Signing out ends the session for the API too.
     b.follow("form.signout button").await;
     assert_eq!(b.path().await, "/");

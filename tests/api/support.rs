@@ -147,8 +147,13 @@ impl TestApp {
     }
 
     async fn spawn_configured(env: TestEnv, trust_forwarded_for: bool, speed: u32) -> Self {
+        Self::spawn_serving(env, speed, |serve| serve.trust_forwarded_for = trust_forwarded_for).await
+    }
+
+    /// A server started with serve settings as `adjust` leaves them (on top of the harness's).
+    pub async fn spawn_serving(env: TestEnv, speed: u32, adjust: impl FnOnce(&mut ServeSettings)) -> Self {
         let clock = ManualClock::running(Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap(), speed);
-        let serve = ServeSettings {
+        let mut serve = ServeSettings {
             listen: "127.0.0.1:0".parse().unwrap(),
             demo: false,
             no_migrate: false,
@@ -159,8 +164,9 @@ impl TestApp {
             simulated_clock_speed: speed,
             failpoint: None,
             not_production: false,
-            trust_forwarded_for,
+            trust_forwarded_for: false,
         };
+        adjust(&mut serve);
         let server = Server::start_with(&env.settings, &serve, Arc::new(clock.clone()), Some(clock.clone()))
             .await
             .expect("server starts");
