@@ -69,6 +69,13 @@ async fn answer_right(b: &Browser) {
     }
 }
 
+/// Waits (up to 10 seconds, moving the pointer if `interact`) until the player's status line says
+/// `words`.
+async fn player_says(b: &Browser, what: &str, words: &str, interact: bool) {
+    let script = format!("document.querySelector('#player-status').textContent.includes('{words}')");
+    b.wait_until(what, &script, Duration::from_secs(10), interact).await;
+}
+
 /// The credited seconds the player shows, read back from its words.
 async fn shown_seconds(b: &Browser) -> i64 {
     let text = b.text("#credited").await;
@@ -148,13 +155,7 @@ async fn a_learner_goes_from_a_one_time_password_to_a_certificate_in_the_browser
     // The player: the server credits time only while the page is visible and used.
     b.follow("ol.modules li:first-child a").await;
     let first_module = b.path().await;
-    b.wait_until(
-        "a running session",
-        "document.querySelector('#player-status').textContent.includes('berjalan')",
-        Duration::from_secs(10),
-        true,
-    )
-    .await;
+    player_says(&b, "a running session", "berjalan", true).await;
     b.wait_until(
         "the first credit",
         "document.querySelector('#credited').textContent !== '0 detik'",
@@ -180,34 +181,16 @@ async fn a_learner_goes_from_a_one_time_password_to_a_certificate_in_the_browser
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(b.text("#player-status").await.contains("dimulai saat halaman ini dibuka"));
     b.client.set_window_rect(0, 0, crate::browser::WIDTH, crate::browser::HEIGHT).await.unwrap();
-    b.wait_until(
-        "the session once looked at",
-        "document.querySelector('#player-status').textContent.includes('berjalan')",
-        Duration::from_secs(10),
-        true,
-    )
-    .await;
+    player_says(&b, "the session once looked at", "berjalan", true).await;
 
     // A second tab takes over; the first says so and can take it back.
     let first = b.client.window().await.unwrap();
     let second = b.client.new_window(true).await.unwrap().handle;
     b.client.switch_to_window(second.clone()).await.unwrap();
     b.goto(&first_module).await;
-    b.wait_until(
-        "the second tab's session",
-        "document.querySelector('#player-status').textContent.includes('berjalan')",
-        Duration::from_secs(10),
-        true,
-    )
-    .await;
+    player_says(&b, "the second tab's session", "berjalan", true).await;
     b.client.switch_to_window(first.clone()).await.unwrap();
-    b.wait_until(
-        "the first tab superseded",
-        "document.querySelector('#player-status').textContent.includes('digantikan')",
-        Duration::from_secs(10),
-        false,
-    )
-    .await;
+    player_says(&b, "the first tab superseded", "digantikan", false).await;
     assert_eq!(b.js("return document.querySelector('#takeover').hidden").await, false);
     b.screenshot("pemutar-digantikan").await;
     b.client.switch_to_window(second).await.unwrap();
@@ -228,21 +211,9 @@ async fn a_learner_goes_from_a_one_time_password_to_a_certificate_in_the_browser
     assert_ne!(b.path().await, first_module, "on to the next module");
 
     // A dropped connection is said, earns nothing, and study resumes when it is back.
-    b.wait_until(
-        "a running session",
-        "document.querySelector('#player-status').textContent.includes('berjalan')",
-        Duration::from_secs(10),
-        true,
-    )
-    .await;
+    player_says(&b, "a running session", "berjalan", true).await;
     b.offline(true).await;
-    b.wait_until(
-        "the drop to be said",
-        "document.querySelector('#player-status').textContent.includes('Koneksi terputus')",
-        Duration::from_secs(10),
-        true,
-    )
-    .await;
+    player_says(&b, "the drop to be said", "Koneksi terputus", true).await;
     let offline_at = shown_seconds(&b).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(shown_seconds(&b).await, offline_at, "nothing is shown as credited while offline");

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use crate::support::TestApp;
 
-fn concrete(path: &str) -> String {
+/// `path` with every parameter replaced by a well-formed id that names nothing.
+pub(crate) fn concrete(path: &str) -> String {
     // Any path parameter gets a well-formed id that names nothing.
     let mut out = String::new();
     let mut rest = path;

@@ -10,6 +10,7 @@ use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
 use crate::post_test::{course, post_test, right_labels, study};
+use crate::route_access::concrete;
 use crate::support::{TestApp, TestEnv};
 
 /// A browser without JavaScript: keeps cookies, does not follow redirects.
@@ -271,19 +272,6 @@ async fn sign_in_limits_and_one_time_passwords_are_the_apis() {
     assert_eq!(p.post("/ganti-sandi", &good).await.location(), "/beranda");
     assert_eq!(p.get("/katalog").await.status, 200, "the same session goes on");
     app.stop().await;
-}
-
-fn concrete(path: &str) -> String {
-    let mut out = String::new();
-    let mut rest = path;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let end = rest[start..].find('}').map(|e| start + e + 1).unwrap_or(rest.len());
-        out.push_str(&uuid::Uuid::new_v4().to_string());
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 #[tokio::test]
