@@ -303,6 +303,7 @@ async fn a_learner_goes_from_a_one_time_password_to_a_certificate_in_the_browser
     b.goto("/tidak-ada").await;
     assert!(b.text("h1").await.contains("Tidak ditemukan"));
     b.check_accessible("not found").await;
+    b.goto("/beranda").await;
 
     // Signing out ends the session for the API too.
     b.follow("form.signout button").await;
