@@ -326,3 +326,21 @@ async fn guessing_the_current_password_through_a_session_is_limited() {
     assert_eq!(res.status(), 429);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_administrator_cannot_lock_themselves_out_with_a_one_time_password() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("admin").await;
+    let me: Value = app.get_ok("/api/v1/me", &admin).await;
+    let id = me["id"].as_str().unwrap();
+    let res =
+        app.post_json(&format!("/api/v1/admin/users/{id}/one-time-password"), Some(&admin), &json!({})).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(error_code(res).await, "own_account");
+    assert_eq!(
+        app.get("/api/v1/me", Some(&admin)).await.status(),
+        200,
+        "still signed in, password unchanged"
+    );
+    app.stop().await;
+}

@@ -193,6 +193,14 @@ async fn a_completion_yields_one_certificate_that_verifies_until_revoked() {
         .post_json(&format!("/api/v1/certificates/{id}/revoke"), Some(&verifier), &json!({"reason": " "}))
         .await;
     assert_eq!(error_code(no_reason).await, "invalid_reason");
+    // A reason that would display otherwise than stored, on the public page and in the signed
+    // status list, is refused.
+    for sly in ["Data \u{202E}urekel atad", "Salah\u{0}input", "dua\nbaris"] {
+        let res = app
+            .post_json(&format!("/api/v1/certificates/{id}/revoke"), Some(&verifier), &json!({"reason": sly}))
+            .await;
+        assert_eq!(error_code(res).await, "invalid_reason", "{sly:?}");
+    }
     let reason = "Data peserta keliru";
     let res = app
         .post_json(
@@ -435,5 +443,12 @@ async fn public_lookups_are_rate_limited_per_address() {
     let res = app.get("/v/00000000000", None).await;
     assert_eq!(res.status(), 429);
     assert!(res.headers().contains_key("retry-after"));
+    assert!(
+        res.headers()["content-type"].to_str().unwrap().starts_with("text/html"),
+        "the page's refusal is a page"
+    );
+    assert!(res.text().await.unwrap().contains("Terlalu banyak pemeriksaan"));
+    let res = app.get("/api/v1/verify/00000000000", None).await;
+    assert_eq!(res.status(), 429);
     assert_eq!(error_code(res).await, "rate_limited");
 }

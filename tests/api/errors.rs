@@ -31,9 +31,29 @@ async fn malformed_input_is_a_clear_4xx() {
         .await;
     assert_eq!(res.status(), 422, "a NIP as a number is a type error");
 
+    // Valid JSON of the wrong type where an enum's name belongs is a 422 too (serde calls it a
+    // syntax error), and trailing garbage after valid JSON is malformed.
+    let instructor = app.signed_in("instructor").await;
+    for scoring in [Value::Null, json!(5), json!({"a": 1})] {
+        let body = json!({"code": "ENUM-1", "title": "T", "description": "D", "topic": "t", "organiser": "O", "jp": "1",
+            "post_test": {"pass_mark": 70, "attempt_limit": 1, "time_limit_minutes": 5, "questions_per_attempt": 1,
+                "multiple_choice_scoring": scoring}});
+        let res = app.post_json("/api/v1/instructor/courses", Some(&instructor), &body).await;
+        assert_eq!(res.status(), 422, "scoring {scoring}");
+        assert_eq!(error_code(res).await, "invalid_field");
+    }
+    let res =
+        app.client.post(&login).header("content-type", "application/json").body("{} x").send().await.unwrap();
+    assert_eq!((res.status().as_u16(), error_code(res).await), (400, "malformed_json".to_string()));
+
     let res = app.client.post(&login).header("content-type", "text/plain").body("{}").send().await.unwrap();
     assert_eq!(res.status(), 415);
     assert_eq!(error_code(res).await, "unsupported_media_type");
+
+    let long = format!("/api/v1/courses?q={}", "a".repeat(9000));
+    let res = app.get(&long, None).await;
+    assert_eq!(res.status(), 414);
+    assert_eq!(error_code(res).await, "uri_too_long");
 
     let huge = json!({"login": "a".repeat(100_000), "password": "b"});
     let res = app.post_json("/api/v1/auth/login", None, &huge).await;

@@ -224,6 +224,21 @@ async fn verifiers_record_and_reverse_external_jp_with_evidence() {
     wrong["end_date"] = "2026-09-01".into();
     let res = app.post_json("/api/v1/jp/external", Some(&verifier), &wrong).await;
     assert_eq!((res.status().as_u16(), error_code(res).await.as_str()), (422, "invalid_field"));
+    // JP are plain decimals: a typo is refused, not read as some other number.
+    for typo in ["1_000", "2e1", "20,5", " 24"] {
+        let mut bad = body.clone();
+        bad["jp"] = typo.into();
+        let res = app.post_json("/api/v1/jp/external", Some(&verifier), &bad).await;
+        assert_eq!(
+            (res.status().as_u16(), error_code(res).await.as_str()),
+            (422, "invalid_field"),
+            "{typo:?}"
+        );
+    }
+    let mut sly = body.clone();
+    sly["course_name"] = "Pelatihan \u{202E}sipraK".into();
+    let res = app.post_json("/api/v1/jp/external", Some(&verifier), &sly).await;
+    assert_eq!(res.status(), 422, "direction overrides are refused in free text");
     let mut stranger = body.clone();
     stranger["nip"] = "198001012005011009".into();
     let res = app.post_json("/api/v1/jp/external", Some(&verifier), &stranger).await;

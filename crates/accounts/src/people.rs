@@ -39,6 +39,12 @@ pub enum SetPasswordError {
 pub enum OneTimePasswordError {
     #[error("pengguna tidak ditemukan")]
     NotFound,
+    /// Issuing one to oneself would sign oneself out and lock the account until the one-time
+    /// password is replaced: an administrator changes their own password instead.
+    #[error(
+        "kata sandi sekali pakai tidak dapat diberikan kepada diri sendiri; ganti kata sandi Anda lewat POST /api/v1/me/password"
+    )]
+    OwnAccount,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -144,6 +150,9 @@ impl Accounts {
         actor: UserId,
         id: UserId,
     ) -> Result<Password, OneTimePasswordError> {
+        if actor == id {
+            return Err(OneTimePasswordError::OwnAccount);
+        }
         let found =
             person::Entity::find_by_id(id.0).one(&self.db).await?.ok_or(OneTimePasswordError::NotFound)?;
         let password = Password::generate();

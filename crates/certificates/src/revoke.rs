@@ -24,7 +24,7 @@ pub enum RevokeError {
     NotFound(Uuid),
     #[error("the certificate was already revoked")]
     AlreadyRevoked,
-    #[error("a revocation needs a reason of 3 to {MAX_REASON_CHARS} characters")]
+    #[error("a revocation needs a reason of 3 to {MAX_REASON_CHARS} characters, without control characters")]
     InvalidReason,
     #[error(transparent)]
     Db(#[from] DbErr),
@@ -35,7 +35,11 @@ impl Certificates {
     /// is revoked, and a corrected one comes from a new completion.
     pub async fn revoke(&self, id: Uuid, by: UserId, reason: &str) -> Result<Certificate, RevokeError> {
         let reason = reason.trim();
-        if !(3..=MAX_REASON_CHARS).contains(&reason.chars().count()) {
+        // The reason is shown on the public page and published in the signed status list: text
+        // that displays otherwise than stored (direction overrides) has no place there.
+        if !(3..=MAX_REASON_CHARS).contains(&reason.chars().count())
+            || !penkom_core::text::is_single_line(reason)
+        {
             return Err(RevokeError::InvalidReason);
         }
         let txn = begin_write(&self.inner.db).await?;

@@ -122,7 +122,7 @@ pub const MAX_FILTER_CHARS: usize = 200;
 impl CatalogFilter {
     /// A filter from what a learner typed; blank parts filter nothing.
     pub fn parse(topic: Option<String>, search: Option<String>) -> Result<Self, InvalidFilter> {
-        let bad = |s: &String| s.chars().count() > MAX_FILTER_CHARS || s.chars().any(char::is_control);
+        let bad = |s: &String| s.chars().count() > MAX_FILTER_CHARS || !penkom_core::text::is_single_line(s);
         if topic.iter().chain(search.iter()).any(bad) {
             return Err(InvalidFilter);
         }

@@ -125,6 +125,47 @@ pub fn bounds_violations(spec: &VersionSpec) -> Vec<Violation> {
             ));
         }
     }
+    out.extend(text_violations(spec));
+    out
+}
+
+/// Characters no text of a course may hold (see [`penkom_core::text`]): checked at every draft
+/// edit, so that none reaches the database, a learner's page or a signed certificate.
+fn text_violations(spec: &VersionSpec) -> Vec<Violation> {
+    use penkom_core::text::{is_multiline, is_single_line};
+    let bad =
+        |what: &str| format!("{what} berisi karakter kendali atau penanda arah teks yang tidak diizinkan");
+    let mut out = Vec::new();
+    let m = &spec.meta;
+    for (field, ok) in [
+        ("title", is_single_line(&m.title)),
+        ("description", is_multiline(&m.description)),
+        ("topic", is_single_line(&m.topic)),
+        ("organiser", is_single_line(&m.organiser)),
+    ] {
+        if !ok {
+            out.push(v(Locator::Course(field), bad(field)));
+        }
+    }
+    for module in &spec.modules {
+        let at = || Locator::Module(module.key.clone());
+        if !is_single_line(&module.title) {
+            out.push(v(at(), bad("judul modul")));
+        }
+        if !is_multiline(&module.body_markdown) {
+            out.push(v(at(), bad("isi modul")));
+        }
+        if module.video.as_ref().is_some_and(|video| !is_single_line(&video.url)) {
+            out.push(v(at(), bad("alamat video")));
+        }
+    }
+    for q in &spec.questions {
+        let at = || Locator::Question(q.key.clone());
+        let options_ok = q.options.iter().all(|o| is_single_line(&o.text));
+        if !is_multiline(&q.text) || !options_ok || !q.explanation.as_deref().is_none_or(is_multiline) {
+            out.push(v(at(), bad(&format!("pertanyaan {}", q.key))));
+        }
+    }
     out
 }
 
@@ -285,6 +326,22 @@ mod tests {
     #[test]
     fn a_valid_spec_has_no_violations() {
         assert_eq!(violations(&spec(), 45), vec![]);
+    }
+
+    #[test]
+    fn control_and_direction_characters_are_refused_at_every_edit() {
+        let mut s = spec();
+        assert!(bounds_violations(&s).is_empty());
+        s.meta.title = "Etika\u{0}Pelayanan".into();
+        s.modules[0].body_markdown = "Isi \u{202E}terbalik".into();
+        s.meta.description = "Paragraf satu.\n\nParagraf dua.".into();
+        let found = bounds_violations(&s);
+        assert!(found.iter().any(|x| x.at == Locator::Course("title")), "{found:?}");
+        assert!(found.iter().any(|x| matches!(&x.at, Locator::Module(_))), "{found:?}");
+        assert!(
+            !found.iter().any(|x| x.at == Locator::Course("description")),
+            "line breaks are fine in a description"
+        );
     }
 
     #[test]

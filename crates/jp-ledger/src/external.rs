@@ -57,7 +57,7 @@ pub enum ExternalError {
 
 fn text(field: &'static str, value: &str, max: usize) -> Result<String, ExternalError> {
     let v = value.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+    if v.is_empty() || v.chars().count() > max || !penkom_core::text::is_single_line(v) {
         return Err(ExternalError::Invalid {
             field,
             message: "wajib diisi, tanpa karakter kendali, dan tidak terlalu panjang",
@@ -193,7 +193,8 @@ impl Ledger {
         let mut active = row.into_active_model();
         active.evidence_sha256 = Set(Some(hex::encode(Sha256::digest(&bytes))));
         active.evidence_type = Set(Some(media.to_string()));
-        active.evidence_name = Set(Some(name.chars().filter(|c| !c.is_control()).take(200).collect()));
+        active.evidence_name =
+            Set(Some(name.chars().filter(|c| penkom_core::text::allowed(*c)).take(200).collect()));
         active.evidence = Set(Some(bytes));
         let row = active.update(&txn).await?;
         txn.commit().await?;

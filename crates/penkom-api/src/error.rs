@@ -195,6 +195,7 @@ impl From<accounts::OneTimePasswordError> for ApiError {
         use accounts::OneTimePasswordError as E;
         match e {
             E::NotFound => ApiError::not_found(e.to_string()),
+            E::OwnAccount => ApiError::new(StatusCode::CONFLICT, "own_account", e.to_string()),
             E::Db(inner) => inner.into(),
         }
     }
@@ -358,7 +359,7 @@ impl From<certificates::RevokeError> for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_reason",
                 format!(
-                    "alasan pencabutan wajib diisi, 3 sampai {} karakter",
+                    "alasan pencabutan wajib diisi, 3 sampai {} karakter, satu baris tanpa karakter kendali",
                     certificates::revoke::MAX_REASON_CHARS
                 ),
             ),

@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -16,9 +16,49 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// JSON in and out, with Penkom's error format for bad input.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
+
+/// Whether a `Content-Type` names JSON: `application/json` or any `application/…+json`.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    /// Reads the body (within the route's limit) and decodes it. Unlike axum's own extractor,
+    /// a body that is valid JSON of the wrong shape is always a 422 `invalid_field`: serde
+    /// reports some type errors (a `null` or a number where an enum's name belongs) as syntax
+    /// errors, which would otherwise reach the client as 400 `malformed_json`.
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "gunakan Content-Type: application/json",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state).await?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let decoded = serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| e.to_string())
+            .and_then(|v| de.end().map(|()| v).map_err(|e| e.to_string()));
+        match decoded {
+            Ok(v) => Ok(Json(v)),
+            Err(e) if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                format!("isian tidak valid: {e}"),
+            )),
+            Err(_) => Err(ApiError::bad_request("malformed_json", "badan permintaan bukan JSON yang valid")),
+        }
+    }
+}
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
@@ -35,28 +75,6 @@ pub struct Path<T>(pub T);
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
-
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        match r {
-            JsonRejection::JsonDataError(e) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                format!("isian tidak valid: {}", e.body_text()),
-            ),
-            JsonRejection::JsonSyntaxError(_) => {
-                ApiError::bad_request("malformed_json", "badan permintaan bukan JSON yang valid")
-            }
-            JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "gunakan Content-Type: application/json",
-            ),
-            JsonRejection::BytesRejection(b) => b.into(),
-            other => ApiError::bad_request("invalid_body", other.body_text()),
-        }
-    }
-}
 
 impl From<BytesRejection> for ApiError {
     fn from(r: BytesRejection) -> Self {

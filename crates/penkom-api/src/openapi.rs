@@ -13,6 +13,7 @@ use crate::state::AppState;
 #[openapi(
     info(title = "Penkom API", description = "Verified e-learning for Indonesian civil servants (ASN): server-measured study time, signed certificates, yearly JP ledger. Errors are `{\"error\": {\"code\", \"message\"}}`; messages are in Bahasa Indonesia."),
     paths(
+        serve,
         handlers::health::healthz,
         handlers::health::readyz,
         handlers::auth::login,
@@ -120,7 +121,9 @@ pub fn document(state: &AppState) -> Document {
     doc
 }
 
-/// Serves the OpenAPI document.
+/// This document: every route of the API, its parameters, bodies, answers and access.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", operation_id = "openapi",
+    responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
 pub async fn serve(State(state): State<AppState>) -> Json<Document> {
     Json(document(&state))
 }

@@ -263,11 +263,33 @@ pub fn router(state: AppState) -> Router {
     finish(api_routes(state).fallback(not_found))
 }
 
+/// The longest request target (path and query) any route takes. No Penkom URL comes near it: a
+/// longer one is a mistake or a probe. (Past 64 KiB the HTTP parser itself answers 414, before
+/// any of this code runs, and without a body.)
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+async fn refuse_long_uris(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if len > MAX_URI_BYTES {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("alamat permintaan terlalu panjang (paling banyak {MAX_URI_BYTES} byte)"),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
 /// The whole application around `routes` (which carry their fallback): the method-not-allowed
 /// answer, and the layers every answer passes through, pages and API alike.
 pub fn finish(routes: Router) -> Router {
     routes
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(refuse_long_uris))
         // A panic is a bug, but it must still answer in the standard format (and be logged)
         // rather than drop the connection.
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("handler panicked").into_response()))

@@ -21,6 +21,40 @@ fn date(s: &str, zone: &LocalZone) -> String {
         .unwrap_or_else(|_| s.to_string())
 }
 
+/// A refusal (too many lookups, the service down) as a page, with the error's status and
+/// `Retry-After`.
+pub fn refusal(e: crate::error::ApiError) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let title = if e.status == axum::http::StatusCode::TOO_MANY_REQUESTS {
+        "Terlalu banyak pemeriksaan"
+    } else {
+        "Layanan sedang terganggu"
+    };
+    let html = format!(
+        r#"<!doctype html>
+<html lang="id">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Verifikasi Sertifikat Penkom: {title}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#222}}
+.status{{border-radius:.5rem;padding:1rem 1.25rem;color:#fff;background:#6b6b6b}}.status h1{{margin:0 0 .25rem}}</style></head>
+<body>
+<div class="status"><h1>{title}</h1><p>{message}</p></div>
+<p>Silakan muat ulang halaman ini sebentar lagi. Kode: <code>{code}</code></p>
+</body></html>
+"#,
+        message = esc(&e.message),
+        code = e.code,
+    );
+    let mut res = (e.status, axum::response::Html(html)).into_response();
+    if let Some(after) = e.retry_after {
+        let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+        if let Ok(v) = axum::http::HeaderValue::from_str(&secs.max(1).to_string()) {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+    }
+    res
+}
+
 pub fn render(
     status: &str,
     reason: Option<&str>,

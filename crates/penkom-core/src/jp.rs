@@ -48,11 +48,25 @@ impl Jp {
         Ok(Self(normalized))
     }
 
-    /// Parses `"1.5"` or the Indonesian `"1,5"`: spreadsheets exported in Indonesia use a comma.
+    /// Parses a plain decimal: digits, then optionally a point and more digits (`"20"`,
+    /// `"20.5"`). Nothing else: no sign, exponent (`"2e1"`), digit separators (`"1_000"`,
+    /// `"1,000"`), decimal comma (`"20,5"`: is it twenty and a half, or twenty thousand five
+    /// hundred?) or spaces. A JP value decides whether someone met their yearly duty; a typo
+    /// must be refused, not read as some other number.
     pub fn parse(input: &str) -> Result<Self, JpError> {
-        let s = input.trim().replace(',', ".");
-        let value = Decimal::from_str(&s).map_err(|_| JpError::NotANumber(input.trim().to_string()))?;
-        Self::new(value)
+        fn plain(s: &str) -> bool {
+            let (whole, fraction) = s.split_once('.').unwrap_or((s, "0"));
+            let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
+            digits(whole) && digits(fraction)
+        }
+        if input.strip_prefix('-').is_some_and(plain) {
+            return Err(JpError::Negative);
+        }
+        let not_a_number = || JpError::NotANumber(input.chars().take(40).collect());
+        if !plain(input) {
+            return Err(not_a_number());
+        }
+        Self::new(Decimal::from_str(input).map_err(|_| not_a_number())?)
     }
 
     pub fn value(self) -> Decimal {
@@ -125,7 +139,7 @@ mod tests {
 
     #[test]
     fn hundredths_round_trip() {
-        assert_eq!(Jp::parse("1,5").unwrap().hundredths(), 150);
+        assert_eq!(Jp::parse("1.5").unwrap().hundredths(), 150);
         assert_eq!(Jp::parse("20").unwrap().hundredths(), 2000);
         assert_eq!(Jp::format_hundredths(2000), "20");
         assert_eq!(Jp::format_hundredths(-150), "-1.5");
@@ -136,7 +150,7 @@ mod tests {
     #[test]
     fn parses_exact_decimals() {
         assert_eq!(Jp::parse("1.5").unwrap().to_string(), "1.5");
-        assert_eq!(Jp::parse("1,50").unwrap().to_string(), "1.5");
+        assert_eq!(Jp::parse("1.50").unwrap().to_string(), "1.5");
         assert_eq!(Jp::parse("20").unwrap().minutes(45), Decimal::from(900));
         assert_eq!(Jp::parse("0.1").unwrap().minutes(45), Decimal::from_str("4.5").unwrap());
     }
@@ -148,6 +162,14 @@ mod tests {
         assert_eq!(Jp::parse("1.125"), Err(JpError::TooPrecise));
         assert!(matches!(Jp::parse("dua"), Err(JpError::NotANumber(_))));
         assert!(Jp::parse("1.120").is_ok(), "trailing zeros are not precision");
+        for typo in
+            ["1_000", "2e1", "20,5", "1,000", " 20", "20 ", "+2", ".5", "5.", "", "0x10", "2.5.1", "١٢"]
+        {
+            assert!(
+                matches!(Jp::parse(typo), Err(JpError::NotANumber(_))),
+                "{typo:?} is not a plain decimal"
+            );
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod login;
 pub mod names;
 pub mod nip;
 pub mod role;
+pub mod text;
 
 pub use clock::{Clock, LocalZone, ManualClock, SystemClock};
 pub use email::{Email, EmailError};

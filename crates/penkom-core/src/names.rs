@@ -28,7 +28,7 @@ fn clean_text(input: &str, max: usize) -> Result<String, NameError> {
     if s.chars().count() > max {
         return Err(NameError::TooLong(max));
     }
-    if s.chars().any(char::is_control) {
+    if !crate::text::is_single_line(&s) {
         return Err(NameError::Control);
     }
     Ok(s)

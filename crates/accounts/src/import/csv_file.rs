@@ -195,7 +195,7 @@ fn free_text(s: &str) -> Result<Option<String>, String> {
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.is_empty() {
         Ok(None)
-    } else if s.chars().any(char::is_control) {
+    } else if !penkom_core::text::is_single_line(&s) {
         Err("mengandung karakter kontrol".into())
     } else if s.chars().count() > MAX_FREE_TEXT {
         Err(format!("paling banyak {MAX_FREE_TEXT} karakter"))

@@ -88,7 +88,7 @@ pub struct PeoplePageView {
 }
 
 /// Lists people, filtered and paged.
-#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(get, operation_id = "list_people", path = "/api/v1/admin/users", tag = "admin", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, body = PeoplePageView), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -109,7 +109,7 @@ pub async fn list(
             format!("offset paling besar {MAX_OFFSET}"),
         ));
     }
-    if q.q.as_deref().is_some_and(|s| s.chars().any(char::is_control) || s.chars().count() > 200) {
+    if q.q.as_deref().is_some_and(|s| !penkom_core::text::is_single_line(s) || s.chars().count() > 200) {
         return Err(ApiError::bad_request("invalid_query_parameter", "kata kunci pencarian tidak valid"));
     }
     let filter = PeopleFilter { nip, opd_code: q.opd, search: q.q, limit, offset };
@@ -126,7 +126,8 @@ pub struct OneTimePasswordView {
 /// Gives a person a one-time password to hand over (their other sessions end).
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/one-time-password", tag = "admin", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Person id")),
-    responses((status = 200, body = OneTimePasswordView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = OneTimePasswordView), (status = 404, body = ErrorBody),
+        (status = 409, description = "`own_account`: not to oneself", body = ErrorBody)))]
 pub async fn one_time_password(
     State(state): State<AppState>,
     Authed(caller): Authed,

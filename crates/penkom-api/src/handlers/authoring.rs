@@ -320,7 +320,7 @@ fn valid_key(key: &str) -> Result<(), ApiError> {
 }
 
 /// Creates a course with an empty draft (version 1).
-#[utoipa::path(post, path = "/api/v1/instructor/courses", tag = "authoring", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "list_authored_courses", path = "/api/v1/instructor/courses", tag = "authoring", security(("bearer" = [])),
     request_body = CreateCourseRequest,
     responses((status = 201, body = AuthoredCourseView), (status = 409, description = "`course_code_taken`", body = ErrorBody)))]
 pub async fn create(
@@ -346,7 +346,7 @@ pub async fn list(
 }
 
 /// One course with its history, draft and newest published version (answer keys included).
-#[utoipa::path(get, path = "/api/v1/instructor/courses/{id}", tag = "authoring", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "authored_course_detail", path = "/api/v1/instructor/courses/{id}", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = AuthoredCourseView), (status = 404, body = ErrorBody)))]
 pub async fn detail(
     State(state): State<AppState>,

@@ -159,7 +159,7 @@ pub struct CatalogQuery {
 }
 
 /// Published courses, newest version of each.
-#[utoipa::path(get, path = "/api/v1/courses", tag = "courses", security(("bearer" = [])), params(CatalogQuery),
+#[utoipa::path(get, operation_id = "list_courses", path = "/api/v1/courses", tag = "courses", security(("bearer" = [])), params(CatalogQuery),
     responses((status = 200, body = Vec<CourseSummaryView>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -171,7 +171,7 @@ pub async fn list(
 }
 
 /// A course in detail; an enrolled learner sees the version they enrolled on.
-#[utoipa::path(get, path = "/api/v1/courses/{id}", tag = "courses", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "course_detail", path = "/api/v1/courses/{id}", tag = "courses", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Course id")),
     responses((status = 200, body = CourseDetailView), (status = 404, body = ErrorBody)))]
 pub async fn detail(

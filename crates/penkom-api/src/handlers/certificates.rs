@@ -123,7 +123,7 @@ pub async fn pdf(
 }
 
 /// The caller's own certificates, newest first.
-#[utoipa::path(get, path = "/api/v1/me/certificates", tag = "certificates", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "my_certificates", path = "/api/v1/me/certificates", tag = "certificates", security(("bearer" = [])),
     responses((status = 200, body = [CertificateSummary])))]
 pub async fn mine(
     State(state): State<AppState>,

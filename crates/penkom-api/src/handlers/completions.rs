@@ -41,7 +41,7 @@ impl From<CourseCompletion> for CourseCompletionView {
 }
 
 /// The caller's course completions, newest first.
-#[utoipa::path(get, path = "/api/v1/me/completions", tag = "post-test", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "my_completions", path = "/api/v1/me/completions", tag = "post-test", security(("bearer" = [])),
     responses((status = 200, body = [CourseCompletionView])))]
 pub async fn mine(
     State(state): State<AppState>,

@@ -44,7 +44,7 @@ pub struct StatementSchema {
 }
 
 /// The caller's JP for a year: target, credited, remaining, and every entry with its source.
-#[utoipa::path(get, path = "/api/v1/me/jp", tag = "ledger", security(("bearer" = [])), params(YearQuery),
+#[utoipa::path(get, operation_id = "my_jp", path = "/api/v1/me/jp", tag = "ledger", security(("bearer" = [])), params(YearQuery),
     responses((status = 200, body = StatementSchema), (status = 422, description = "`invalid_year`", body = ErrorBody)))]
 pub async fn mine(
     State(state): State<AppState>,

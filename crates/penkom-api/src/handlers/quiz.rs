@@ -128,7 +128,7 @@ impl From<AttemptView> for AttemptDetail {
 
 /// Starts a post-test attempt (201), or answers the attempt still open (200). Only once every
 /// required module is complete.
-#[utoipa::path(post, path = "/api/v1/courses/{id}/attempts", tag = "post-test", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "start_attempt", path = "/api/v1/courses/{id}/attempts", tag = "post-test", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Course id")),
     responses((status = 201, body = AttemptDetail), (status = 200, description = "The open attempt", body = AttemptDetail),
         (status = 403, description = "`not_enrolled`", body = ErrorBody),
@@ -148,7 +148,7 @@ pub async fn start(
 /// saved when read. Once graded (and if the course allows review) it carries a review: chosen
 /// labels and credit per question, and, once the learner has passed or has no attempt left,
 /// the right labels and explanations.
-#[utoipa::path(get, path = "/api/v1/attempts/{id}", tag = "post-test", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "attempt_detail", path = "/api/v1/attempts/{id}", tag = "post-test", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Attempt id")),
     responses((status = 200, body = AttemptDetail), (status = 404, description = "`attempt_not_found`", body = ErrorBody)))]
 pub async fn detail(

@@ -28,7 +28,7 @@ pub struct SessionStartedView {
 
 /// Starts a study session on a module the caller is enrolled in. Any other session of the
 /// caller (any module, tab or device) ends: its next beat answers 409 `session_superseded`.
-#[utoipa::path(post, path = "/api/v1/modules/{id}/sessions", tag = "study", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "start_session", path = "/api/v1/modules/{id}/sessions", tag = "study", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Module id")),
     responses((status = 201, body = SessionStartedView), (status = 403, description = "`not_enrolled`", body = ErrorBody),
         (status = 404, body = ErrorBody)))]

@@ -91,14 +91,22 @@ async fn lookup(state: &AppState, code: &str) -> Result<(PublicVerification, Opt
     params(("code" = String, Path, description = "Verification code")),
     responses((status = 200, description = "HTML page", content_type = "text/html"),
         (status = 404, description = "HTML page: unknown code", content_type = "text/html"),
-        (status = 429, description = "`rate_limited`", body = ErrorBody)))]
+        (status = 429, description = "HTML page: too many lookups, with Retry-After", content_type = "text/html"),
+        (status = 503, description = "HTML page: the service is unavailable", content_type = "text/html")))]
 pub async fn page(
     State(state): State<AppState>,
     addr: ClientAddr,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    rate_limit(&state, addr).await?;
-    let (v, _) = lookup(&state, &code).await?;
+    // Whoever opens this page scanned a QR code with a phone: a refusal is a page too.
+    let found = match rate_limit(&state, addr).await {
+        Ok(()) => lookup(&state, &code).await,
+        Err(e) => Err(e),
+    };
+    let (v, _) = match found {
+        Ok(found) => found,
+        Err(e) => return Ok(crate::verify_page::refusal(e)),
+    };
     let status = if v.certificate.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
     Ok((
         status,
@@ -194,7 +202,7 @@ fn public_json(value: serde_json::Value, content_type: &'static str) -> Response
 
 /// The issuer's DID document (`did:web`), listing every signing key ever used.
 #[utoipa::path(get, path = "/.well-known/did.json", tag = "verification",
-    responses((status = 200, description = "DID document", body = Object)))]
+    responses((status = 200, description = "DID document", content_type = "application/did+json", body = Object)))]
 pub async fn did_document(State(state): State<AppState>) -> Result<Response, ApiError> {
     let keys = state.certificates.public_keys().await?;
     Ok(public_json(keys.did_document(&state.certificates.issuer().did), "application/did+json"))
@@ -202,7 +210,7 @@ pub async fn did_document(State(state): State<AppState>) -> Result<Response, Api
 
 /// The signing keys as a JSON Web Key Set, for `penkom verify --keys`.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "verification",
-    responses((status = 200, description = "JWKS", body = Object)))]
+    responses((status = 200, description = "JWKS", content_type = "application/jwk-set+json", body = Object)))]
 pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
     let keys = state.certificates.public_keys().await?;
     Ok(public_json(keys.jwks(&state.certificates.issuer().did), "application/jwk-set+json"))
@@ -211,7 +219,7 @@ pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
 /// The revocation list: a signed W3C Bitstring Status List credential, with the date and reason
 /// of each revocation beside the bits.
 #[utoipa::path(get, path = "/status/revocation", tag = "verification",
-    responses((status = 200, description = "BitstringStatusListCredential", body = Object)))]
+    responses((status = 200, description = "BitstringStatusListCredential", content_type = "application/vc+ld+json", body = Object)))]
 pub async fn status_list(State(state): State<AppState>) -> Result<Response, ApiError> {
     let list = state.certificates.status_list().await?;
     Ok(public_json(list, "application/vc+ld+json"))
