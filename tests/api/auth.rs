@@ -283,6 +283,37 @@ async fn one_client_address_cannot_guess_across_many_accounts() {
 }
 
 #[tokio::test]
+async fn a_burst_from_one_address_gets_no_more_than_its_limit_and_successes_do_not_count() {
+    let app = TestApp::spawn_behind_proxy().await;
+    let (nip, pw) = app.person("199103172019031005", "budi@test.go.id", "learner", "PNS", "DINKES").await;
+    let attempt = |login: String, password: String| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/auth/login"))
+                .header("x-forwarded-for", "203.0.113.9")
+                .json(&json!({"login": login, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // An office signing in all morning from one NAT address: successes take nothing away.
+    for _ in 0..60 {
+        assert_eq!(attempt(nip.clone(), pw.clone()).await, 200);
+    }
+    // 120 wrong guesses at once, each at another account: exactly the limit is processed.
+    let burst = (0..120).map(|i| attempt(format!("orang{i}@kota.go.id"), "tebakan-tebakan".into()));
+    let answers = futures::future::join_all(burst).await;
+    let processed = answers.iter().filter(|s| **s == 401).count();
+    let refused = answers.iter().filter(|s| **s == 429).count();
+    assert_eq!((processed, refused), (50, 70), "{answers:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn one_time_passwords_expire_after_72_hours() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("admin").await;

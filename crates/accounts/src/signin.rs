@@ -145,12 +145,12 @@ impl Accounts {
 
     /// Signs a person in by NIP or e-mail and password.
     ///
-    /// Every attempt on an account is counted *before* the password is checked, with the live
-    /// store's atomic increment: parallel attempts each get their own count, so a burst cannot
-    /// slip more guesses past the limit than it allows, and the limit holds across every API
-    /// node sharing one Redis. A success clears the count. Failures are also counted per client
-    /// address (checked first, incremented on failure only, so that a busy office behind one
-    /// NAT address is not locked out by its own successful sign-ins).
+    /// Every attempt is counted *before* the password is checked, with the live store's atomic
+    /// increment, both per account and per client address: parallel attempts each get their own
+    /// count, so a burst cannot slip more guesses past either limit than it allows, and the
+    /// limits hold across every API node sharing one Redis. A success clears the account's count
+    /// and takes its own attempt back from the address's, so a busy office behind one NAT
+    /// address is not locked out by its own successful sign-ins; only failures add up there.
     pub async fn sign_in(
         &self,
         login_text: &str,
@@ -165,8 +165,8 @@ impl Accounts {
         let p = &self.policy;
         let addr_key = client.map(|a| format!("signin:fail:addr:{}", address_bucket(a)));
         if let Some(k) = &addr_key {
-            let by_addr = self.live.peek(k).await?;
-            if by_addr.count >= p.max_failures_per_addr {
+            let by_addr = self.live.hit(k, p.failure_window).await?;
+            if by_addr.count > p.max_failures_per_addr {
                 return Err(SignInError::RateLimited { retry_after: by_addr.resets_in });
             }
         }
@@ -195,9 +195,6 @@ impl Accounts {
         let person = match (ok, found) {
             (true, Some(person)) => person,
             (_, found) => {
-                if let Some(k) = &addr_key {
-                    self.live.hit(k, p.failure_window).await?;
-                }
                 audit::record(
                     &self.db,
                     now,
@@ -212,6 +209,9 @@ impl Accounts {
             }
         };
         self.live.clear(&account_key).await?;
+        if let Some(k) = &addr_key {
+            self.live.unhit(k).await?;
+        }
         if person.password_expires_at.is_some_and(|t| t <= now) {
             return Err(SignInError::OneTimePasswordExpired);
         }

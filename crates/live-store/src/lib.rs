@@ -91,6 +91,12 @@ pub trait LiveStore: Send + Sync + 'static {
     /// counted exactly once.
     async fn hit(&self, key: &str, window: Duration) -> Result<WindowCount, LiveStoreError>;
 
+    /// Takes back one event counted under `key` in its current window (never below zero; nothing
+    /// when no window is open). Atomic like [`LiveStore::hit`]: a limit can count every attempt
+    /// before it is judged, and give back the ones that turn out not to count (a successful
+    /// sign-in), without a window in which parallel attempts slip past it.
+    async fn unhit(&self, key: &str) -> Result<(), LiveStoreError>;
+
     /// Reads the counter under `key` without changing it.
     async fn peek(&self, key: &str) -> Result<WindowCount, LiveStoreError>;
 
@@ -142,6 +148,22 @@ pub(crate) mod contract {
         assert_eq!(store.peek("other").await.unwrap().count, 0);
         store.clear("k").await.unwrap();
         assert_eq!(store.peek("k").await.unwrap().count, 0);
+    }
+
+    pub async fn a_hit_can_be_taken_back(store: &dyn LiveStore) {
+        let w = Duration::from_secs(60);
+        store.unhit("back").await.unwrap();
+        assert_eq!(store.peek("back").await.unwrap().count, 0, "nothing to take back");
+        store.hit("back", w).await.unwrap();
+        store.hit("back", w).await.unwrap();
+        store.unhit("back").await.unwrap();
+        let left = store.peek("back").await.unwrap();
+        assert_eq!(left.count, 1);
+        assert!(left.resets_in > Duration::from_secs(55), "the window keeps its end");
+        store.unhit("back").await.unwrap();
+        store.unhit("back").await.unwrap();
+        assert_eq!(store.peek("back").await.unwrap().count, 0, "never below zero");
+        assert_eq!(store.hit("back", w).await.unwrap().count, 1);
     }
 
     pub async fn windows_expire(store: &dyn LiveStore) {

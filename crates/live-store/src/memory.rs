@@ -75,6 +75,15 @@ impl LiveStore for MemoryStore {
         Ok(WindowCount { count: entry.0, resets_in: entry.1 - now })
     }
 
+    async fn unhit(&self, key: &str) -> Result<(), LiveStoreError> {
+        let now = Instant::now();
+        let mut map = self.lock();
+        if let Some(entry) = map.get_mut(key).filter(|e| e.1 > now) {
+            entry.0 = entry.0.saturating_sub(1);
+        }
+        Ok(())
+    }
+
     async fn peek(&self, key: &str) -> Result<WindowCount, LiveStoreError> {
         let now = Instant::now();
         let map = self.lock();
@@ -131,6 +140,11 @@ impl LiveStore for MemoryStore {
 mod tests {
     use super::*;
     use crate::contract;
+
+    #[tokio::test]
+    async fn a_hit_can_be_taken_back() {
+        contract::a_hit_can_be_taken_back(&MemoryStore::new()).await;
+    }
 
     #[tokio::test]
     async fn counts_within_a_window() {

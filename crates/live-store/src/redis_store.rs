@@ -11,6 +11,15 @@ use crate::{LiveStore, LiveStoreError, Swap, Versioned, WindowCount, next_versio
 /// Increments a counter and opens its window on the first hit, in one step. A Lua script runs
 /// atomically in Redis, so two nodes hitting the same key at once cannot both see "first hit"
 /// and both reset the expiry, which a separate INCR and PEXPIRE could do.
+/// Takes one back, keeping the window's expiry; a key without one (expired meanwhile) is left.
+const UNHIT_SCRIPT: &str = r"
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 and redis.call('PTTL', KEYS[1]) > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return 0
+";
+
 const HIT_SCRIPT: &str = r"
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then
@@ -44,6 +53,7 @@ pub struct RedisStore {
     conn: ConnectionManager,
     prefix: String,
     hit: Script,
+    unhit: Script,
     store_if: Script,
 }
 
@@ -67,6 +77,7 @@ impl RedisStore {
             conn,
             prefix: prefix.to_string(),
             hit: Script::new(HIT_SCRIPT),
+            unhit: Script::new(UNHIT_SCRIPT),
             store_if: Script::new(STORE_IF_SCRIPT),
         })
     }
@@ -99,6 +110,12 @@ impl LiveStore for RedisStore {
         let (count, ttl): (i64, i64) =
             self.hit.key(self.key(key)).arg(window_ms).invoke_async(&mut conn).await.map_err(unavailable)?;
         Ok(window_count(count, ttl))
+    }
+
+    async fn unhit(&self, key: &str) -> Result<(), LiveStoreError> {
+        let mut conn = self.conn.clone();
+        let _: i64 = self.unhit.key(self.key(key)).invoke_async(&mut conn).await.map_err(unavailable)?;
+        Ok(())
     }
 
     async fn peek(&self, key: &str) -> Result<WindowCount, LiveStoreError> {
@@ -179,6 +196,13 @@ mod tests {
                 .await
                 .expect("PENKOM_TEST_REDIS_URL is set but Redis cannot be reached"),
         )
+    }
+
+    #[tokio::test]
+    async fn a_hit_can_be_taken_back() {
+        if let Some(s) = store().await {
+            contract::a_hit_can_be_taken_back(&s).await;
+        }
     }
 
     #[tokio::test]
