@@ -3,6 +3,7 @@
 //! very same [`Server::start`], so what they test is what runs in production.
 
 pub mod demo;
+pub mod serve;
 pub mod server;
 pub mod settings;
 

@@ -115,6 +115,7 @@ pub struct Server {
     listener: TcpListener,
     zone: penkom_core::LocalZone,
     router: axum::Router,
+    limits: crate::serve::ConnectionLimits,
     endpoints: Vec<penkom_api::Endpoint>,
     web_endpoints: Vec<penkom_web::routes::WebEndpoint>,
     pub services: Services,
@@ -175,9 +176,15 @@ impl Server {
             outbox: services.outbox.clone(),
             mail: services.mail.clone(),
             simulated_clock: simulated,
+            report_slots: penkom_api::slots::Slots::new(
+                usize::try_from(serve.max_reports).unwrap_or(1),
+                std::time::Duration::from_secs(10),
+            ),
             config: Arc::new(ApiConfig {
                 trust_forwarded_for: serve.trust_forwarded_for,
                 public_url: settings.public_url.trim_end_matches('/').to_string(),
+                body_idle_timeout: std::time::Duration::from_secs(serve.body_timeout_s),
+                body_deadline: std::time::Duration::from_secs(serve.body_deadline_s),
                 ..ApiConfig::default()
             }),
         });
@@ -193,15 +200,25 @@ impl Server {
         // The pages and the API are one application: one listener, one set of outer layers
         // (request ids, tracing, panic answers), and one fallback that answers a browser with
         // a page and a program with JSON.
+        let config = state.config.clone();
         let router = penkom_api::routes::finish(
             penkom_api::routes::api_routes(state)
                 .merge(penkom_web::router(web))
                 .fallback(penkom_web::not_found),
+            &config,
         );
+        let limits = crate::serve::ConnectionLimits {
+            max_connections: serve
+                .max_connections
+                .map_or_else(crate::serve::ConnectionLimits::default_max_connections, |n| {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                }),
+            header_timeout: std::time::Duration::from_secs(serve.header_timeout_s),
+        };
         let listener = TcpListener::bind(serve.listen)
             .await
             .with_context(|| format!("cannot listen on {}", serve.listen))?;
-        Ok(Self { listener, zone: settings.timezone, router, endpoints, web_endpoints, services })
+        Ok(Self { listener, zone: settings.timezone, router, limits, endpoints, web_endpoints, services })
     }
 
     /// Every route with the access it declares (for the route-walking test).
@@ -224,7 +241,6 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
         // Revocations made on other nodes reach this node's cache of callers through this task.
         let follower = tokio::spawn(self.services.accounts.clone().follow_revocations());
         let issuer = tokio::spawn(issue_pending_forever(self.services.certificates.clone()));
@@ -236,12 +252,11 @@ impl Server {
             self.zone,
             self.services.mail.clone(),
         ));
-        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        crate::serve::serve(self.listener, self.router, self.limits, shutdown).await;
         follower.abort();
         issuer.abort();
         mailer.abort();
         reminder.abort();
-        served?;
         self.services.db.close().await.ok();
         Ok(())
     }

@@ -179,6 +179,28 @@ pub struct ServeSettings {
     /// balancer that sets it.
     #[arg(long, env = "PENKOM_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+
+    /// Connections this node keeps open at once; past it, new ones get a 503 at once. Default:
+    /// 10,000, or less if the open-file limit is lower.
+    #[arg(long, env = "PENKOM_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: Option<u64>,
+
+    /// Seconds a client has to send a request's head (and a kept-alive connection may stay idle).
+    #[arg(long, env = "PENKOM_HEADER_TIMEOUT_S", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_timeout_s: u64,
+
+    /// Longest pause, in seconds, while a request body is being sent.
+    #[arg(long, env = "PENKOM_BODY_TIMEOUT_S", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub body_timeout_s: u64,
+
+    /// Reports (compliance, SIASN export) this node builds at once; more wait up to 10 s, then
+    /// get 503 `reports_busy`.
+    #[arg(long, env = "PENKOM_MAX_REPORTS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub max_reports: u64,
+
+    /// Longest time, in seconds, a whole request body may take.
+    #[arg(long, env = "PENKOM_BODY_DEADLINE_S", default_value_t = 180, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_deadline_s: u64,
 }
 
 fn parse_template(s: &str) -> Result<certificates::NumberTemplate, String> {

@@ -6,6 +6,7 @@
 //! a missing browser fails the run. One browser runs at a time: Chromium is heavy, the machine
 //! has two cores, and the API tests run beside it.
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,7 +49,11 @@ pub struct Browser {
 }
 
 impl Drop for Browser {
+    /// Stops chromedriver and every Chromium process it started: they share its process group.
+    /// (Killing chromedriver alone leaves Chromium running, idle but not free, and a test run
+    /// would leave one behind per browser test.)
     fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.driver.id())]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -96,6 +101,8 @@ impl Browser {
         let port = free_port();
         let driver = Command::new(driver)
             .arg(format!("--port={port}"))
+            // Its own process group, which Chromium joins, so that all of them stop together.
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

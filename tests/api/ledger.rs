@@ -92,7 +92,12 @@ async fn twenty_jp_meet_the_pns_target_not_the_pppk_one_and_a_revocation_flips_i
     pass_test(&app, &c, &pppk).await;
     let verifier = login(&app, "198909092014031003").await;
 
-    let report = app.get_ok("/api/v1/reports/compliance?year=2026", &verifier).await;
+    // Streamed from the database as it is read: no length is known when the answer starts.
+    let res = app.get("/api/v1/reports/compliance?year=2026", Some(&verifier)).await;
+    assert_eq!(res.headers()["content-type"], "application/json");
+    assert!(!res.headers().contains_key("content-length"), "{:?}", res.headers());
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(report["year"], 2026);
     let pns = person(&report, "199103172019031005");
     assert_eq!(
         (pns["credited"].as_str(), pns["target"].as_str(), pns["status"].as_str()),
@@ -170,6 +175,13 @@ async fn twenty_jp_meet_the_pns_target_not_the_pppk_one_and_a_revocation_flips_i
         (rows[0]["nip"].as_str(), rows[0]["jp"].as_str(), rows[0]["training_type_id"].as_i64()),
         (Some("199205052022032001"), Some("20"), Some(16))
     );
+    let csv =
+        app.get("/api/v1/reports/siasn?year=2026&format=csv", Some(&verifier)).await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.lines().nth(1).unwrap().starts_with("199205052022032001,"), "{csv}");
+    // The export covers every OPD; a parameter it does not take is refused like any unknown one.
+    let res = app.get("/api/v1/reports/siasn?year=2026&opd=DISKOMINFO", Some(&verifier)).await;
+    assert_eq!((res.status().as_u16(), error_code(res).await.as_str()), (400, "invalid_query_parameter"));
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ mod mail;
 mod migrations;
 mod post_test;
 mod route_access;
+mod slow_clients;
 mod smtp_sink;
 mod study;
 mod web;

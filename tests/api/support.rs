@@ -165,6 +165,11 @@ impl TestApp {
             failpoint: None,
             not_production: false,
             trust_forwarded_for: false,
+            max_connections: None,
+            header_timeout_s: 15,
+            body_timeout_s: 15,
+            body_deadline_s: 180,
+            max_reports: 2,
         };
         adjust(&mut serve);
         let server = Server::start_with(&env.settings, &serve, Arc::new(clock.clone()), Some(clock.clone()))

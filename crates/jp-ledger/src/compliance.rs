@@ -1,11 +1,13 @@
 //! The yearly compliance report: every ASN with target, credited JP and status, and per OPD the
 //! headcount, how many met the target, and JP totals.
 //!
-//! Three queries whatever the size: the people, the OPDs, and the year's ledger summed per
-//! person in the database (an index on (year, person, amount) lets PostgreSQL answer that from
-//! the index alone). The join happens in memory, which for 100,000 people is a few megabytes.
+//! Produced as a stream ([`Ledger::compliance_parts`]), one OPD at a time, so that a report on
+//! 100,000 people never sits whole in memory: the year's ledger summed per person (by the
+//! database; an index on (year, person, amount) lets PostgreSQL answer that from the index
+//! alone) and the OPDs are read first, then each OPD's people, which are sorted and sent before
+//! the next OPD is read. At most one OPD's rows and a bounded channel of parts are held at once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use penkom_core::Jp;
 use penkom_storage::entities::{jp_ledger_entry, opd, person};
@@ -57,79 +59,85 @@ pub struct ComplianceReport {
     pub opds: Vec<OpdSummary>,
 }
 
+/// A part of the report as it is produced: every person in turn (ordered by OPD code, name and
+/// NIP), then, last, the OPD summaries.
+#[derive(Debug, Clone)]
+// Nearly every part is a person, and the summaries come once at the end: boxing the common
+// variant would add one allocation per person to save bytes on the one rare part.
+#[expect(clippy::large_enum_variant, reason = "the large variant is the common one")]
+pub enum ReportPart {
+    Person(PersonCompliance),
+    Opds(Vec<OpdSummary>),
+}
+
+/// The report's parts, as [`Ledger::compliance_parts`] sends them. A failure part ends it.
+pub type ReportParts = tokio::sync::mpsc::Receiver<Result<ReportPart, LedgerError>>;
+
+/// Parts produced ahead of a slow reader: enough to keep a fast one busy, few enough that a
+/// stalled download holds almost nothing.
+const PARTS_AHEAD: usize = 512;
+
+/// What every row of a report needs, read before the first part is sent.
+struct Context {
+    opds: Vec<(Option<Uuid>, String, String)>,
+    totals: HashMap<Uuid, i64>,
+    requirements: HashMap<&'static str, policy::Requirement>,
+}
+
 impl Ledger {
-    /// The report for `year`, for every OPD or only `opd`.
+    /// The report for `year`, for every OPD or only `opd`, whole (for the yearly reminder and
+    /// tests; answers stream it with [`Ledger::compliance_parts`]).
     pub async fn compliance(
         &self,
         year: i32,
         opd_filter: Option<Uuid>,
     ) -> Result<ComplianceReport, LedgerError> {
-        check_year(year)?;
-        let mut people = person::Entity::find()
-            .select_only()
-            .columns([
-                person::Column::Id,
-                person::Column::Nip,
-                person::Column::Name,
-                person::Column::Email,
-                person::Column::EmploymentType,
-                person::Column::OpdId,
-            ])
-            .filter(person::Column::Active.eq(true))
-            .filter(person::Column::EmploymentType.is_in(["PNS", "PPPK"]));
-        if let Some(o) = opd_filter {
-            people = people.filter(person::Column::OpdId.eq(o));
+        let mut parts = self.compliance_parts(year, opd_filter).await?;
+        let mut report = ComplianceReport { year, people: Vec::new(), opds: Vec::new() };
+        while let Some(part) = parts.recv().await {
+            match part? {
+                ReportPart::Person(p) => report.people.push(p),
+                ReportPart::Opds(o) => report.opds = o,
+            }
         }
-        type Row = (Uuid, Option<String>, String, String, Option<String>, Option<Uuid>);
-        let people: Vec<Row> = people.into_tuple().all(&self.db).await?;
-        let opds: HashMap<Uuid, (String, String)> =
-            opd::Entity::find().all(&self.db).await?.into_iter().map(|o| (o.id, (o.code, o.name))).collect();
-        let totals = self.totals(year).await?;
+        Ok(report)
+    }
+
+    /// The report for `year` as a stream of parts. Errors in what the whole report needs (a bad
+    /// year, the database down) are answered here, before any part; an error later arrives as
+    /// the last part. Dropping the receiver stops the work.
+    pub async fn compliance_parts(
+        &self,
+        year: i32,
+        opd_filter: Option<Uuid>,
+    ) -> Result<ReportParts, LedgerError> {
+        check_year(year)?;
+        let mut opds: Vec<(Option<Uuid>, String, String)> = opd::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter(|o| opd_filter.is_none_or(|f| f == o.id))
+            .map(|o| (Some(o.id), o.code, o.name))
+            .collect();
+        if opd_filter.is_none() {
+            // People without an OPD come first, as an empty code sorts first.
+            opds.push((None, String::new(), String::new()));
+        }
+        opds.sort_by(|a, b| a.1.cmp(&b.1));
         let configured = entries::configured(&self.db).await?;
-        let requirements: HashMap<&str, policy::Requirement> = ["PNS", "PPPK"]
+        let requirements = ["PNS", "PPPK"]
             .into_iter()
             .filter_map(|t| policy::effective(&configured, t, year).map(|r| (t, r)))
             .collect();
-        let fmt = Jp::format_hundredths;
-        let mut rows = Vec::with_capacity(people.len());
-        let mut by_opd: BTreeMap<(String, String), (u64, u64, i64)> = BTreeMap::new();
-        for (id, nip, name, email, employment, opd_id) in people {
-            let employment = employment.unwrap_or_default();
-            let Some(req) = requirements.get(employment.as_str()) else { continue };
-            let total = totals.get(&id).copied().unwrap_or(0);
-            let met = req.met(total);
-            let (code, opd_name) = opd_id.and_then(|o| opds.get(&o).cloned()).unwrap_or_default();
-            let entry = by_opd.entry((code.clone(), opd_name.clone())).or_default();
-            entry.0 += 1;
-            entry.1 += u64::from(met);
-            entry.2 += total;
-            rows.push(PersonCompliance {
-                person_id: id,
-                nip: nip.unwrap_or_default(),
-                name,
-                opd_code: code,
-                opd_name,
-                employment_type: employment,
-                target: fmt(req.target),
-                credited: fmt(total),
-                status: if met { "met" } else { "not_met" }.to_string(),
-                missing: fmt((req.target - req.counted(total)).max(0)),
-                email,
-            });
-        }
-        rows.sort_by(|a, b| (&a.opd_code, &a.name, &a.nip).cmp(&(&b.opd_code, &b.name, &b.nip)));
-        let opds = by_opd
-            .into_iter()
-            .map(|((opd_code, opd_name), (headcount, met, jp))| OpdSummary {
-                opd_code,
-                opd_name,
-                headcount,
-                met,
-                share_met: if headcount == 0 { 0.0 } else { met as f64 / headcount as f64 },
-                jp_total: fmt(jp),
-            })
-            .collect();
-        Ok(ComplianceReport { year, people: rows, opds })
+        let context = Context { opds, totals: self.totals(year).await?, requirements };
+        let (tx, rx) = tokio::sync::mpsc::channel(PARTS_AHEAD);
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            if let Err(e) = send_parts(&db, context, &tx).await {
+                let _ = tx.send(Err(e)).await;
+            }
+        });
+        Ok(rx)
     }
 
     /// Each person's ledger total for `year`, summed by the database.
@@ -146,4 +154,75 @@ impl Ledger {
             .await?;
         Ok(sums.into_iter().collect())
     }
+}
+
+/// Produces the parts of a report into `tx`, one OPD at a time; stops when nobody listens.
+async fn send_parts(
+    db: &sea_orm::DatabaseConnection,
+    c: Context,
+    tx: &tokio::sync::mpsc::Sender<Result<ReportPart, LedgerError>>,
+) -> Result<(), LedgerError> {
+    type Row = (Uuid, Option<String>, String, String, Option<String>);
+    let fmt = Jp::format_hundredths;
+    let mut summaries = Vec::new();
+    for (opd_id, code, opd_name) in &c.opds {
+        let mut q = person::Entity::find()
+            .select_only()
+            .columns([
+                person::Column::Id,
+                person::Column::Nip,
+                person::Column::Name,
+                person::Column::Email,
+                person::Column::EmploymentType,
+            ])
+            .filter(person::Column::Active.eq(true))
+            .filter(person::Column::EmploymentType.is_in(["PNS", "PPPK"]));
+        q = match opd_id {
+            Some(o) => q.filter(person::Column::OpdId.eq(*o)),
+            None => q.filter(person::Column::OpdId.is_null()),
+        };
+        let mut people: Vec<Row> = q.into_tuple().all(db).await?;
+        if people.is_empty() {
+            continue;
+        }
+        people.sort_by(|a, b| (&a.2, &a.1).cmp(&(&b.2, &b.1)));
+        let (mut headcount, mut met_count, mut jp) = (0u64, 0u64, 0i64);
+        for (id, nip, name, email, employment) in people {
+            let employment = employment.unwrap_or_default();
+            let Some(req) = c.requirements.get(employment.as_str()) else { continue };
+            let total = c.totals.get(&id).copied().unwrap_or(0);
+            let met = req.met(total);
+            headcount += 1;
+            met_count += u64::from(met);
+            jp += total;
+            let row = PersonCompliance {
+                person_id: id,
+                nip: nip.unwrap_or_default(),
+                name,
+                opd_code: code.clone(),
+                opd_name: opd_name.clone(),
+                employment_type: employment,
+                target: fmt(req.target),
+                credited: fmt(total),
+                status: if met { "met" } else { "not_met" }.to_string(),
+                missing: fmt((req.target - req.counted(total)).max(0)),
+                email,
+            };
+            if tx.send(Ok(ReportPart::Person(row))).await.is_err() {
+                return Ok(()); // The reader is gone (a closed download): nothing more to do.
+            }
+        }
+        if headcount > 0 {
+            summaries.push(OpdSummary {
+                opd_code: code.clone(),
+                opd_name: opd_name.clone(),
+                headcount,
+                met: met_count,
+                share_met: met_count as f64 / headcount as f64,
+                jp_total: fmt(jp),
+            });
+        }
+    }
+    let _ = tx.send(Ok(ReportPart::Opds(summaries))).await;
+    Ok(())
 }

@@ -12,7 +12,7 @@ pub mod policy;
 pub mod service;
 pub mod siasn;
 
-pub use compliance::{ComplianceReport, OpdSummary, PersonCompliance};
+pub use compliance::{ComplianceReport, OpdSummary, PersonCompliance, ReportPart, ReportParts};
 pub use external::{ExternalError, ExternalInput};
 pub use policy::Requirement;
 pub use service::{JpStatement, Ledger, LedgerError, StatementEntry};

@@ -2,7 +2,7 @@
 //! fields its course record (riwayat kursus) asks for, plus the NIP.
 
 use penkom_storage::entities::{certificate, course_version, enrollment};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use crate::service::{Ledger, LedgerError, check_year};
@@ -34,16 +34,67 @@ pub struct SiasnRow {
     pub location: String,
 }
 
+/// Certificates read at a time: one page, its versions and its enrolments are in memory at
+/// once, never the whole year.
+const PAGE: u64 = 1000;
+
 impl Ledger {
-    /// Every certificate credited to `year` that is not revoked.
+    /// Every certificate credited to `year` that is not revoked, whole.
     pub async fn siasn_export(&self, year: i32) -> Result<Vec<SiasnRow>, LedgerError> {
+        let mut rows = self.siasn_rows(year)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.recv().await {
+            out.push(row?);
+        }
+        Ok(out)
+    }
+
+    /// The same rows as a stream, in certificate order, read a page at a time. A failure
+    /// arrives as the last item; dropping the receiver stops the work.
+    pub fn siasn_rows(
+        &self,
+        year: i32,
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<SiasnRow, LedgerError>>, LedgerError> {
         check_year(year)?;
+        let (tx, rx) = tokio::sync::mpsc::channel(PAGE as usize);
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut after = i64::MIN;
+            loop {
+                match this.siasn_page(year, after).await {
+                    Ok((rows, last)) => {
+                        for row in rows {
+                            if tx.send(Ok(row)).await.is_err() {
+                                return;
+                            }
+                        }
+                        match last {
+                            Some(seq) => after = seq,
+                            None => return,
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(rx)
+    }
+
+    /// The page of rows after certificate `after` (by sequence), and the last sequence in it
+    /// (`None` when this was the last page).
+    async fn siasn_page(&self, year: i32, after: i64) -> Result<(Vec<SiasnRow>, Option<i64>), LedgerError> {
         let certs = certificate::Entity::find()
             .filter(certificate::Column::Year.eq(year))
             .filter(certificate::Column::RevokedAt.is_null())
+            .filter(certificate::Column::Seq.gt(after))
             .order_by_asc(certificate::Column::Seq)
+            .limit(PAGE)
             .all(&self.db)
             .await?;
+        let last = (certs.len() as u64 == PAGE).then(|| certs.last().map(|c| c.seq)).flatten();
         // Looked up in chunks of distinct ids: one bind parameter per id, and databases cap those.
         let mut version_ids: Vec<uuid::Uuid> = certs.iter().map(|c| c.version_id).collect();
         version_ids.sort();
@@ -75,7 +126,7 @@ impl Ledger {
             }
         }
         let local = |t: chrono::DateTime<chrono::Utc>| self.zone.to_local(t).date_naive().to_string();
-        Ok(certs
+        let rows = certs
             .into_iter()
             .map(|c| {
                 let credential: serde_json::Value = serde_json::from_str(&c.credential).unwrap_or_default();
@@ -98,6 +149,7 @@ impl Ledger {
                     location: "Daring".into(),
                 }
             })
-            .collect())
+            .collect();
+        Ok((rows, last))
     }
 }

@@ -1,15 +1,19 @@
-//! CSV answers, streamed in chunks as the client reads them.
+//! Report answers, streamed as the client reads them: CSV, and JSON documents whose long array
+//! is produced row by row.
 //!
-//! Reports can hold 100,000 rows; they are encoded a thousand rows at a time while the body is
-//! sent, instead of building one large string first. Cells that a spreadsheet would run as a
+//! Reports can hold 100,000 rows. Rows come from the database a page or an OPD at a time
+//! (`jp_ledger::compliance`), are encoded in batches while the body is sent, and the next batch
+//! is only asked for when the client has read the last: a report never sits whole in memory,
+//! and a stalled download holds almost nothing. A failure half-way aborts the body, so the
+//! client sees a broken transfer, never a short file that looks complete. Cells that a spreadsheet would run as a
 //! formula (`=`, `+`, `-`, `@` first) get a leading apostrophe: a name typed as `=HYPERLINK(…)`
 //! in an import must not become a live link in an HR clerk's spreadsheet.
 
-use std::convert::Infallible;
-
+use axum::BoxError;
 use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::{Stream, StreamExt};
 
 /// The separator asked for: `;` suits spreadsheets set to Indonesian, where `,` is the decimal
 /// separator. Anything else is a 422 rather than a silent default.
@@ -42,31 +46,82 @@ fn encode(rows: &[Vec<String>], sep: u8) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-/// A `text/csv` answer with `header` and `rows`, named `filename`.
-pub fn response(filename: &str, header_row: &[&str], rows: Vec<Vec<String>>, sep: u8) -> Response {
+/// The items a channel receives, as a stream.
+pub fn received<T: Send + 'static>(
+    rx: tokio::sync::mpsc::Receiver<T>,
+) -> impl Stream<Item = T> + Send + 'static {
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+}
+
+/// Rows encoded together into one chunk of the body.
+const BATCH: usize = 500;
+
+/// A `text/csv` answer with `header_row` and the `rows` as they come, named `filename`.
+/// `hold` lives as long as the body (a permit bounding concurrent reports).
+pub fn streamed<E: Into<BoxError> + Send + 'static>(
+    filename: &str,
+    header_row: &[&str],
+    rows: impl Stream<Item = Result<Vec<String>, E>> + Send + 'static,
+    sep: u8,
+    hold: impl Send + Sync + 'static,
+) -> Response {
     let head = encode(&[header_row.iter().map(|s| s.to_string()).collect()], sep);
-    let chunks: Vec<Vec<Vec<String>>> = {
-        let mut rows = rows;
-        let mut out = Vec::new();
-        while !rows.is_empty() {
-            let rest = rows.split_off(rows.len().min(1000));
-            out.push(rows);
-            rows = rest;
-        }
-        out
-    };
-    let body = futures_util::stream::iter(
-        std::iter::once(head)
-            .chain(chunks.into_iter().map(move |c| encode(&c, sep)))
-            .map(Ok::<_, Infallible>),
+    let body = futures_util::stream::once(async move { Ok::<_, BoxError>(head) }).chain(
+        rows.ready_chunks(BATCH).map(move |batch| {
+            let rows: Vec<Vec<String>> = batch.into_iter().collect::<Result<_, E>>().map_err(Into::into)?;
+            Ok::<_, BoxError>(encode(&rows, sep))
+        }),
     );
+    attachment("text/csv; charset=utf-8", filename, held(body, hold))
+}
+
+/// A JSON answer: `head`, then the `items` as the elements of an array, then `tail`.
+pub fn json_array<T: serde::Serialize + Send + 'static, E: Into<BoxError> + Send + 'static>(
+    head: String,
+    items: impl Stream<Item = Result<T, E>> + Send + 'static,
+    tail: impl FnOnce() -> String + Send + 'static,
+    hold: impl Send + Sync + 'static,
+) -> Response {
+    let mut first = true;
+    let body = futures_util::stream::once(async move { Ok::<_, BoxError>(head.into_bytes()) })
+        .chain(items.ready_chunks(BATCH).map(move |batch| {
+            let mut out = Vec::new();
+            for item in batch {
+                if !std::mem::take(&mut first) {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut out, &item.map_err(Into::into)?)?;
+            }
+            Ok::<_, BoxError>(out)
+        }))
+        .chain(futures_util::stream::once(async move { Ok::<_, BoxError>(tail().into_bytes()) }));
+    let mut res = Body::from_stream(held(body, hold)).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res
+}
+
+/// `body`, keeping `hold` alive until it is finished or dropped.
+fn held<S: Stream + Send + 'static>(
+    body: S,
+    hold: impl Send + Sync + 'static,
+) -> impl Stream<Item = S::Item> + Send + 'static {
+    body.chain(
+        futures_util::stream::once(async move {
+            drop(hold);
+        })
+        .filter_map(|()| async { None }),
+    )
+}
+
+fn attachment(
+    kind: &'static str,
+    filename: &str,
+    body: impl Stream<Item = Result<Vec<u8>, BoxError>> + Send + 'static,
+) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
     (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
+        [(header::CONTENT_TYPE, HeaderValue::from_static(kind)), (header::CONTENT_DISPOSITION, disposition)],
         Body::from_stream(body),
     )
         .into_response()

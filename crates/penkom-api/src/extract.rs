@@ -78,12 +78,51 @@ pub struct Query<T>(pub T);
 
 impl From<BytesRejection> for ApiError {
     fn from(r: BytesRejection) -> Self {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "badan permintaan terlalu besar")
-        } else {
-            ApiError::bad_request("invalid_body", "badan permintaan tidak dapat dibaca")
-        }
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE { too_large() } else { body_error(&r) }
     }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "badan permintaan terlalu besar")
+}
+
+/// Why a body could not be read: too large, too slow in coming (408, from the body timeouts in
+/// `routes::finish`), or broken off.
+pub fn body_error(e: &(dyn std::error::Error + 'static)) -> ApiError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                "badan permintaan tidak selesai terkirim dalam batas waktu",
+            );
+        }
+        if c.is::<http_body_util::LengthLimitError>() {
+            return too_large();
+        }
+        cause = c.source();
+    }
+    ApiError::bad_request("invalid_body", "badan permintaan tidak dapat dibaca")
+}
+
+/// Answers 413 at once when a request declares (`Content-Length`) a body larger than `limit`,
+/// before reading any of it: a client announcing 100 GB gets its answer now, not after the
+/// body timeout.
+pub async fn refuse_declared_oversize(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large().into_response();
+    }
+    next.run(req).await
 }
 
 impl From<PathRejection> for ApiError {

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod handlers;
 pub mod openapi;
 pub mod routes;
+pub mod slots;
 pub mod state;
 pub mod verify_page;
 

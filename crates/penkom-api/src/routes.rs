@@ -43,13 +43,30 @@ impl RouteTable {
     }
 
     fn add(
-        mut self,
+        self,
         method: Method,
         path: &'static str,
         access: Access,
         handler: MethodRouter<AppState>,
     ) -> Self {
-        let guarded = handler.route_layer(from_fn_with_state((self.state.clone(), access), enforce));
+        let limit = self.state.config.max_json_bytes;
+        self.add_sized(method, path, access, limit, handler)
+    }
+
+    /// As [`RouteTable::add`], for a route whose bodies may be up to `limit` bytes.
+    fn add_sized(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        limit: usize,
+        handler: MethodRouter<AppState>,
+    ) -> Self {
+        let guarded = handler
+            .layer(DefaultBodyLimit::max(limit))
+            .route_layer(from_fn_with_state((self.state.clone(), access), enforce))
+            // Outermost: a body declared too large is refused before anything else is done.
+            .route_layer(from_fn_with_state(limit, crate::extract::refuse_declared_oversize));
         self.router = self.router.route(path, guarded);
         self.endpoints.push(Endpoint { method, path, access });
         self
@@ -57,7 +74,7 @@ impl RouteTable {
 
     /// Every route of the API.
     fn build(state: AppState) -> Self {
-        let import_limit = DefaultBodyLimit::max(state.config.max_import_bytes);
+        let import_limit = state.config.max_import_bytes;
         Self::new(state)
             .add(Method::GET, "/healthz", Access::Public, get(health::healthz))
             .add(Method::GET, "/readyz", Access::Public, get(health::readyz))
@@ -72,11 +89,12 @@ impl RouteTable {
                 post(me::change_password),
             )
             .add(Method::GET, "/api/v1/admin/users", Access::Roles(&[Role::Admin]), get(admin_users::list))
-            .add(
+            .add_sized(
                 Method::POST,
                 "/api/v1/admin/users/import",
                 Access::Roles(&[Role::Admin]),
-                post(admin_users::import).layer(import_limit),
+                import_limit,
+                post(admin_users::import),
             )
             .add(
                 Method::POST,
@@ -117,12 +135,7 @@ impl RouteTable {
             .add(Method::GET, "/api/v1/certificates/{id}", Access::SignedIn, get(certificates::credential))
             .add(Method::GET, "/api/v1/certificates/{id}/pdf", Access::SignedIn, get(certificates::pdf))
             .add(Method::POST, "/api/v1/certificates/{id}/revoke", VERIFIER, post(certificates::revoke))
-            .add(
-                Method::POST,
-                "/api/v1/verify",
-                VERIFIER,
-                post(verification::bulk).layer(DefaultBodyLimit::max(BULK_VERIFY_LIMIT)),
-            )
+            .add_sized(Method::POST, "/api/v1/verify", VERIFIER, BULK_VERIFY_LIMIT, post(verification::bulk))
             .add(Method::GET, "/api/v1/verify/{code}", Access::Public, get(verification::by_code))
             .add(Method::GET, "/v/{code}", Access::Public, get(verification::page))
             .add(Method::GET, "/.well-known/did.json", Access::Public, get(verification::did_document))
@@ -138,11 +151,12 @@ impl RouteTable {
                 put(ledger::set_requirement),
             )
             .add(Method::POST, "/api/v1/jp/external", VERIFIER, post(ledger::record_external))
-            .add(
+            .add_sized(
                 Method::PUT,
                 "/api/v1/jp/external/{id}/evidence",
                 VERIFIER,
-                put(ledger::attach_evidence).layer(DefaultBodyLimit::max(EVIDENCE_LIMIT)),
+                EVIDENCE_LIMIT,
+                put(ledger::attach_evidence),
             )
             .add(Method::GET, "/api/v1/jp/external/{id}/evidence", VERIFIER, get(ledger::evidence))
             .add(Method::POST, "/api/v1/jp/external/{id}/reverse", VERIFIER, post(ledger::reverse_external))
@@ -181,11 +195,12 @@ impl RouteTable {
             .add(Method::GET, "/api/v1/instructor/courses", AUTHOR, get(authoring::list))
             .add(Method::GET, "/api/v1/instructor/courses/{id}", AUTHOR, get(authoring::detail))
             .add(Method::PUT, "/api/v1/instructor/courses/{id}/draft", AUTHOR, put(authoring::put_meta))
-            .add(
+            .add_sized(
                 Method::PUT,
                 "/api/v1/instructor/courses/{id}/draft/modules/{key}",
                 AUTHOR,
-                put(authoring::put_module).layer(DefaultBodyLimit::max(MODULE_BODY_LIMIT)),
+                MODULE_BODY_LIMIT,
+                put(authoring::put_module),
             )
             .add(
                 Method::DELETE,
@@ -254,13 +269,13 @@ async fn method_not_allowed() -> ApiError {
 /// The API's routes with their body limits and state, without a fallback or the outer layers:
 /// the binary merges the web pages in beside them, then calls [`finish`].
 pub fn api_routes(state: AppState) -> Router {
-    let json_limit = state.config.max_json_bytes;
-    RouteTable::build(state.clone()).router.layer(DefaultBodyLimit::max(json_limit)).with_state(state)
+    RouteTable::build(state.clone()).router.with_state(state)
 }
 
 /// The API alone, answering unknown paths with a JSON 404.
 pub fn router(state: AppState) -> Router {
-    finish(api_routes(state).fallback(not_found))
+    let config = state.config.clone();
+    finish(api_routes(state).fallback(not_found), &config)
 }
 
 /// The longest request target (path and query) any route takes. No Penkom URL comes near it: a
@@ -286,9 +301,15 @@ async fn refuse_long_uris(
 
 /// The whole application around `routes` (which carry their fallback): the method-not-allowed
 /// answer, and the layers every answer passes through, pages and API alike.
-pub fn finish(routes: Router) -> Router {
+pub fn finish(routes: Router, config: &crate::ApiConfig) -> Router {
     routes
         .method_not_allowed_fallback(method_not_allowed)
+        // A body must keep coming (no pause longer than the idle timeout) and be complete
+        // within the deadline: a client that declares a body and sends nothing, or a byte a
+        // minute, would otherwise hold its request, its task and its buffer for as long as it
+        // liked. A handler reading such a body answers 408 `body_timeout`.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(config.body_idle_timeout))
+        .layer(tower_http::timeout::RequestBodyDeadlineLayer::new(config.body_deadline))
         .layer(axum::middleware::from_fn(refuse_long_uris))
         // A panic is a bug, but it must still answer in the standard format (and be logged)
         // rather than drop the connection.

@@ -20,6 +20,10 @@ pub struct ApiConfig {
     pub max_import_bytes: usize,
     /// Base URL of links in certificates and e-mails, e.g. `https://penkom.example.go.id`.
     pub public_url: String,
+    /// Longest pause while a request body is being sent.
+    pub body_idle_timeout: std::time::Duration,
+    /// Longest time a whole request body may take.
+    pub body_deadline: std::time::Duration,
 }
 
 impl Default for ApiConfig {
@@ -29,6 +33,9 @@ impl Default for ApiConfig {
             max_json_bytes: 64 * 1024,
             max_import_bytes: 16 * 1024 * 1024,
             public_url: "http://127.0.0.1:3000".into(),
+            body_idle_timeout: std::time::Duration::from_secs(15),
+            // A 16 MiB import over a slow office line (1 Mbit/s) takes about two minutes.
+            body_deadline: std::time::Duration::from_secs(180),
         }
     }
 }
@@ -72,4 +79,6 @@ pub struct Services {
     /// Present only under `penkom serve --simulated-clock`: the clock an administrator advances.
     pub simulated_clock: Option<penkom_core::ManualClock>,
     pub config: Arc<ApiConfig>,
+    /// Reports this node builds at once (`ApiConfig::max_concurrent_reports`).
+    pub report_slots: crate::slots::Slots,
 }

@@ -156,12 +156,9 @@ async fn check_csrf(expected: Option<&str>, kind: Kind, parts: &Parts, body: Bod
     let (sent, body) = match parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
         Some(header) => (Some(header.to_string()), body),
         None if is_form(&parts.headers) => {
-            let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| {
-                refuse(
-                    kind,
-                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "formulir terlalu besar"),
-                )
-            })?;
+            let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+                .await
+                .map_err(|e| refuse(kind, penkom_api::extract::body_error(&e)))?;
             (Form::parse(&bytes).get(CSRF_FIELD).map(str::to_string), Body::from(bytes))
         }
         None => (None, body),

@@ -41,7 +41,9 @@ impl WebRouteTable {
         kind: Kind,
         handler: MethodRouter<WebState>,
     ) -> Self {
-        let guarded = handler.route_layer(from_fn_with_state((self.state.clone(), access, kind), enforce));
+        let guarded = handler
+            .route_layer(from_fn_with_state((self.state.clone(), access, kind), enforce))
+            .route_layer(from_fn_with_state(MAX_FORM_BYTES, penkom_api::extract::refuse_declared_oversize));
         self.router = self.router.route(path, guarded);
         self.endpoints.push(WebEndpoint { method, path, access, kind });
         self

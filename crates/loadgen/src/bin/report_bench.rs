@@ -63,6 +63,8 @@ async fn run(url: &str, people: i64, entries: i64) -> anyhow::Result<()> {
     db.execute_unprepared("VACUUM ANALYZE").await?;
     println!("seeded {people} people and {entries} ledger entries in {:.1} s", t.elapsed().as_secs_f64());
 
+    streamed_over_http(url).await?;
+
     let ledger =
         jp_ledger::Ledger::new(db.clone(), std::sync::Arc::new(penkom_core::SystemClock), Default::default());
     let mut times = Vec::new();
@@ -92,5 +94,119 @@ async fn run(url: &str, people: i64, entries: i64) -> anyhow::Result<()> {
     if times[2] >= 2.0 {
         anyhow::bail!("the compliance report took {:.3} s (median), over the 2 s target", times[2]);
     }
+    Ok(())
+}
+
+/// The peak resident memory of this process since the last reset, in MB.
+fn peak_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+/// Resets the peak (`/proc/self/clear_refs`, Linux 4.0 and later).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The same report through the real server, streamed: eight JSON reports at once, then one
+/// CSV, each body read and dropped as it arrives, with the process's peak memory around them.
+async fn streamed_over_http(url: &str) -> anyhow::Result<()> {
+    use penkom::settings::{ServeSettings, Settings};
+    let dir = tempfile::tempdir()?;
+    let settings = Settings {
+        data_dir: dir.path().to_path_buf(),
+        database_url: Some(url.to_string()),
+        database_max_connections: 16,
+        redis_url: None,
+        redis_prefix: "bench:".into(),
+        public_url: "http://127.0.0.1".into(),
+        timezone: penkom_core::LocalZone::default(),
+        minutes_per_jp: 45,
+        heartbeat_interval_s: 30,
+        daily_cap_minutes: 480,
+        smtp_url: None,
+        mail_from: "Penkom <noreply@penkom.test>".into(),
+        certificates: Default::default(),
+        log_format: "text".into(),
+    };
+    let serve = ServeSettings {
+        listen: "127.0.0.1:0".parse()?,
+        demo: false,
+        no_migrate: true,
+        content_dir: None,
+        demo_content_dir: "demo".into(),
+        simulated_clock: false,
+        simulated_clock_start: None,
+        simulated_clock_speed: 0,
+        failpoint: None,
+        not_production: false,
+        trust_forwarded_for: false,
+        max_connections: None,
+        header_timeout_s: 15,
+        body_timeout_s: 15,
+        body_deadline_s: 180,
+        // All eight at once: the point is what eight cost, not how they queue.
+        max_reports: 8,
+    };
+    let server =
+        penkom::Server::start(&settings, &serve, std::sync::Arc::new(penkom_core::SystemClock)).await?;
+    let base = format!("http://{}", server.local_addr());
+    let accounts = server.services.accounts.clone();
+    accounts
+        .import_people(
+            b"nip,name,email,employment_type,opd_code,opd_name,roles\n198909092014031003,Verifikator,v@bench.go.id,PNS,BKPSDM,BKPSDM,verifier\n",
+            None,
+        )
+        .await?;
+    accounts.set_password("198909092014031003", "Sandi-Uji-Beban-1").await?;
+    let token = accounts.sign_in("198909092014031003", "Sandi-Uji-Beban-1", None).await?.token;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::new();
+    let fetch = |path: String| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            let mut res = http.get(path).bearer_auth(token).send().await?;
+            anyhow::ensure!(res.status() == 200, "report answered {}", res.status());
+            let mut bytes = 0usize;
+            while let Some(chunk) = res.chunk().await? {
+                bytes += chunk.len();
+            }
+            anyhow::Ok(bytes)
+        }
+    };
+    reset_peak();
+    let before = peak_mb();
+    let t = std::time::Instant::now();
+    let eight = (0..8).map(|_| fetch(format!("{base}/api/v1/reports/compliance?year=2026")));
+    let sizes = futures::future::try_join_all(eight).await?;
+    println!(
+        "8 concurrent JSON reports over HTTP, streamed: {:.1} MB each, {:.1} s, peak memory {:.0} MB → {:.0} MB",
+        sizes[0] as f64 / 1e6,
+        t.elapsed().as_secs_f64(),
+        before,
+        peak_mb()
+    );
+    reset_peak();
+    let before = peak_mb();
+    let t = std::time::Instant::now();
+    let size = fetch(format!("{base}/api/v1/reports/compliance?year=2026&format=csv")).await?;
+    println!(
+        "1 CSV report over HTTP, streamed: {:.1} MB in {:.1} s, peak memory {:.0} MB → {:.0} MB",
+        size as f64 / 1e6,
+        t.elapsed().as_secs_f64(),
+        before,
+        peak_mb()
+    );
+    let _ = stop.send(());
+    task.await??;
     Ok(())
 }

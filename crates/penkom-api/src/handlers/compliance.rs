@@ -2,7 +2,9 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use futures_util::StreamExt;
+use jp_ledger::ReportPart;
 use penkom_core::Role;
 use penkom_storage::entities::opd;
 use penkom_storage::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -12,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::access::Authed;
 use crate::csv_body;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Json, Query};
+use crate::extract::Query;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -82,7 +84,9 @@ pub struct ComplianceSchema {
 /// Who met the year's JP target: per person, and per OPD.
 #[utoipa::path(get, path = "/api/v1/reports/compliance", tag = "reports", security(("bearer" = [])), params(ReportQuery),
     responses((status = 200, body = ComplianceSchema, content_type = "application/json"),
-        (status = 403, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, description = "`invalid_year`, `invalid_field` (format, sep)", body = ErrorBody),
+        (status = 503, description = "`reports_busy`: other reports are being built; with Retry-After", body = ErrorBody)))]
 pub async fn compliance(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -91,25 +95,47 @@ pub async fn compliance(
 ) -> Result<Response, ApiError> {
     let year = q.year.unwrap_or_else(|| state.ledger.this_year());
     let opd = scope(&state, &caller, q.opd.as_deref()).await?;
-    let report = state.ledger.compliance(year, opd).await?;
+    let csv = csv_body::wanted(q.format.as_deref(), &headers)?;
+    let sep = csv_body::separator(q.sep.as_deref())?;
+    let slot = state.report_slots.take().await?;
+    let parts = state.ledger.compliance_parts(year, opd).await?;
     accounts::audit::record(
         &state.db,
         state.clock.now(),
         Some(caller.id),
         "compliance_report_viewed",
         None,
-        Some(serde_json::json!({ "year": year, "opd": opd, "people": report.people.len() })),
+        Some(serde_json::json!({ "year": year, "opd": opd })),
         None,
     )
     .await?;
-    if !csv_body::wanted(q.format.as_deref(), &headers)? {
-        return Ok(Json(report).into_response());
+    let parts = csv_body::received(parts);
+    if !csv {
+        // The OPD summaries are the last part: the people are the array, the summaries its tail.
+        let opds = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = opds.clone();
+        let people = parts.filter_map(move |part| {
+            let keep = keep.clone();
+            async move {
+                match part {
+                    Ok(ReportPart::Person(p)) => Some(Ok(p)),
+                    Ok(ReportPart::Opds(o)) => {
+                        *keep.lock().unwrap_or_else(|e| e.into_inner()) = o;
+                        None
+                    }
+                    Err(e) => Some(Err(e)),
+                }
+            }
+        });
+        let tail = move || {
+            let opds = std::mem::take(&mut *opds.lock().unwrap_or_else(|e| e.into_inner()));
+            format!("],\"opds\":{}}}", serde_json::to_string(&opds).unwrap_or_else(|_| "[]".into()))
+        };
+        return Ok(csv_body::json_array(format!("{{\"year\":{year},\"people\":["), people, tail, slot));
     }
-    let rows = report
-        .people
-        .into_iter()
-        .map(|p| {
-            vec![
+    let rows = parts.filter_map(|part| async move {
+        match part {
+            Ok(ReportPart::Person(p)) => Some(Ok(vec![
                 p.nip,
                 p.name,
                 p.opd_code,
@@ -119,10 +145,12 @@ pub async fn compliance(
                 p.credited,
                 p.status,
                 p.missing,
-            ]
-        })
-        .collect();
-    Ok(csv_body::response(
+            ])),
+            Ok(ReportPart::Opds(_)) => None,
+            Err(e) => Some(Err(e)),
+        }
+    });
+    Ok(csv_body::streamed(
         &format!("kepatuhan-jp-{year}.csv"),
         &[
             "nip",
@@ -136,7 +164,8 @@ pub async fn compliance(
             "missing_jp",
         ],
         rows,
-        csv_body::separator(q.sep.as_deref())?,
+        sep,
+        slot,
     ))
 }
 
@@ -154,7 +183,9 @@ pub struct SiasnQuery {
 /// Issued, unrevoked certificates of a year with the fields of a SIASN course record. The
 /// export covers every OPD: SIASN takes the agency's records as one file.
 #[utoipa::path(get, path = "/api/v1/reports/siasn", tag = "reports", security(("bearer" = [])), params(SiasnQuery),
-    responses((status = 200, description = "JSON rows, or CSV"), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "JSON rows, or CSV"), (status = 403, body = ErrorBody),
+        (status = 422, description = "`invalid_year`, `invalid_field` (format, sep)", body = ErrorBody),
+        (status = 503, description = "`reports_busy`: other reports are being built; with Retry-After", body = ErrorBody)))]
 pub async fn siasn(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -162,23 +193,25 @@ pub async fn siasn(
     Query(q): Query<SiasnQuery>,
 ) -> Result<Response, ApiError> {
     let year = q.year.unwrap_or_else(|| state.ledger.this_year());
-    let rows = state.ledger.siasn_export(year).await?;
+    let csv = csv_body::wanted(q.format.as_deref(), &headers)?;
+    let sep = csv_body::separator(q.sep.as_deref())?;
+    let slot = state.report_slots.take().await?;
+    let rows = csv_body::received(state.ledger.siasn_rows(year)?);
     accounts::audit::record(
         &state.db,
         state.clock.now(),
         Some(caller.id),
         "siasn_export_viewed",
         None,
-        Some(serde_json::json!({ "year": year, "rows": rows.len() })),
+        Some(serde_json::json!({ "year": year })),
         None,
     )
     .await?;
-    if !csv_body::wanted(q.format.as_deref(), &headers)? {
-        return Ok(Json(rows).into_response());
+    if !csv {
+        return Ok(csv_body::json_array("[".into(), rows, || "]".into(), slot));
     }
-    let rows = rows
-        .into_iter()
-        .map(|r| {
+    let rows = rows.map(|r| {
+        r.map(|r| {
             vec![
                 r.nip,
                 r.nama,
@@ -194,8 +227,8 @@ pub async fn siasn(
                 r.location,
             ]
         })
-        .collect();
-    Ok(csv_body::response(
+    });
+    Ok(csv_body::streamed(
         &format!("siasn-kursus-{year}.csv"),
         &[
             "nip",
@@ -212,6 +245,7 @@ pub async fn siasn(
             "lokasi",
         ],
         rows,
-        csv_body::separator(q.sep.as_deref())?,
+        sep,
+        slot,
     ))
 }
