@@ -123,3 +123,75 @@ async fn past_its_connection_bound_a_node_says_it_is_full_and_recovers() {
     drop(slow);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn every_route_that_takes_a_body_refuses_an_oversized_one_as_it_documents() {
+    let app = TestApp::spawn().await;
+    let doc: serde_json::Value = app.get("/api/v1/openapi.json", None).await.json().await.unwrap();
+    let mut with_body = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = &op["responses"];
+            assert!(responses.get("414").is_some(), "{method} {path} documents 414");
+            if op.get("requestBody").is_none() {
+                assert!(responses.get("413").is_none(), "{method} {path} takes no body");
+                continue;
+            }
+            with_body += 1;
+            for status in ["408", "413"] {
+                assert!(responses.get(status).is_some(), "{method} {path} documents {status}");
+            }
+            // Announced and never sent: the answer comes without waiting for it, signed in or not.
+            let mut s = TcpStream::connect(host(&app)).await.unwrap();
+            let head = format!(
+                "{} {} HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100000000000\r\n\r\n",
+                method.to_uppercase(),
+                crate::route_access::concrete(path)
+            );
+            s.write_all(head.as_bytes()).await.unwrap();
+            let mut buf = vec![0u8; 2048];
+            let n = tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf))
+                .await
+                .unwrap_or_else(|_| panic!("{method} {path} answers at once"))
+                .unwrap();
+            let answer = String::from_utf8_lossy(&buf[..n]);
+            assert!(
+                answer.starts_with("HTTP/1.1 413") && answer.contains("body_too_large"),
+                "{method} {path}: {answer}"
+            );
+        }
+    }
+    assert!(with_body >= 20, "the walk saw the routes with bodies ({with_body})");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_head_sent_a_byte_at_a_time_or_an_idle_kept_alive_connection_is_closed() {
+    let app = TestApp::spawn_serving(TestEnv::new().await, 0, |s| s.header_timeout_s = 1).await;
+    // A byte every 200 ms keeps the line busy, but the head is not complete within a second.
+    let mut trickle = TcpStream::connect(host(&app)).await.unwrap();
+    let t = Instant::now();
+    let mut closed = false;
+    for b in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n" {
+        if trickle.write_all(&[*b]).await.is_err() {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if t.elapsed() > Duration::from_secs(4) {
+            break;
+        }
+    }
+    let closed = closed || read_until_closed(&mut trickle, Duration::from_secs(2)).await.is_some();
+    assert!(closed, "a trickled head is cut off");
+    assert!(t.elapsed() < Duration::from_secs(4), "within about the timeout: {:?}", t.elapsed());
+
+    // A kept-alive connection: answered, then closed after a second without a next request.
+    let mut idle = TcpStream::connect(host(&app)).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let t = Instant::now();
+    let answer = read_until_closed(&mut idle, Duration::from_secs(4)).await.expect("closed when idle");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(t.elapsed() >= Duration::from_millis(900), "not before the timeout: {:?}", t.elapsed());
+    app.stop().await;
+}

@@ -66,12 +66,23 @@ fn bearer(req: &Request) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// Enforces a route's [`Access`] and hands the caller to the handler.
-pub async fn enforce(
-    State((state, access)): State<(AppState, Access)>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+/// What a route declares: who may call it, and how large its bodies may be.
+#[derive(Clone)]
+pub struct Guard {
+    pub state: AppState,
+    pub access: Access,
+    pub body_limit: usize,
+}
+
+/// Refuses a body declared too large (before anything else, so a client announcing 100 GB gets
+/// its 413 now, signed in or not), then enforces the route's [`Access`] and hands the caller to
+/// the handler. One middleware for both, because every layer costs each of the tens of thousands
+/// of heartbeats a second.
+pub async fn enforce(State(guard): State<Guard>, mut req: Request, next: Next) -> Response {
+    if crate::extract::declared_oversize(&req, guard.body_limit) {
+        return crate::extract::too_large().into_response();
+    }
+    let (state, access) = (guard.state, guard.access);
     if access == Access::Public {
         return next.run(req).await;
     }

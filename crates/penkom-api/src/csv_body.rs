@@ -5,8 +5,8 @@
 //! (`jp_ledger::compliance`), are encoded in batches while the body is sent, and the next batch
 //! is only asked for when the client has read the last: a report never sits whole in memory,
 //! and a stalled download holds almost nothing. A failure half-way aborts the body, so the
-//! client sees a broken transfer, never a short file that looks complete. Cells that a spreadsheet would run as a
-//! formula (`=`, `+`, `-`, `@` first) get a leading apostrophe: a name typed as `=HYPERLINK(…)`
+//! client sees a broken transfer, never a short file that looks complete. Cells that a
+//! spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) get a leading apostrophe: a name typed as `=HYPERLINK(…)`
 //! in an import must not become a live link in an HR clerk's spreadsheet.
 
 use axum::BoxError;

@@ -82,16 +82,16 @@ impl From<BytesRejection> for ApiError {
     }
 }
 
-fn too_large() -> ApiError {
+pub(crate) fn too_large() -> ApiError {
     ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "badan permintaan terlalu besar")
 }
 
-/// Why a body could not be read: too large, too slow in coming (408, from the body timeouts in
-/// `routes::finish`), or broken off.
+/// Why a body could not be read: too large, too slow in coming (408, from `body_timeout`), or
+/// broken off.
 pub fn body_error(e: &(dyn std::error::Error + 'static)) -> ApiError {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cause {
-        if c.is::<tower_http::timeout::TimeoutError>() {
+        if c.is::<crate::body_timeout::BodyTimedOut>() {
             return ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,
                 "body_timeout",
@@ -114,15 +114,19 @@ pub async fn refuse_declared_oversize(
     req: Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let declared = req
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if declared_oversize(&req, limit) {
         return too_large().into_response();
     }
     next.run(req).await
+}
+
+/// Whether the request's `Content-Length` announces more than `limit` bytes.
+pub fn declared_oversize(req: &Request, limit: usize) -> bool {
+    req.headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > limit as u64)
 }
 
 impl From<PathRejection> for ApiError {

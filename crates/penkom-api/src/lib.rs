@@ -7,6 +7,7 @@
 //! every route with every role.
 
 pub mod access;
+pub mod body_timeout;
 pub mod csv_body;
 pub mod error;
 pub mod extract;

@@ -116,9 +116,34 @@ pub fn document(state: &AppState) -> Document {
                 Some(d) if !d.is_empty() => format!("{d}\n\n{access}"),
                 _ => access,
             });
+            add_transport_answers(op);
         }
     }
     doc
+}
+
+/// The answers every route can give before its handler decides anything, added here once
+/// rather than repeated in every annotation: a URI over the limit (414, `finish`), and, for a
+/// route that takes a body, one too large (413, also before reading it when `Content-Length`
+/// says so) or too slow in coming (408, the body timeouts).
+fn add_transport_answers(op: &mut utoipa::openapi::path::Operation) {
+    let mut answers = vec![(414, "`uri_too_long`: the URI is longer than 8 KiB")];
+    if op.request_body.is_some() {
+        answers.push((408, "`body_timeout`: the body stalled or took too long"));
+        answers.push((413, "`body_too_large`: the body is over this route's limit"));
+    }
+    for (status, description) in answers {
+        op.responses.responses.entry(status.to_string()).or_insert_with(|| {
+            let content = utoipa::openapi::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                .build();
+            utoipa::openapi::ResponseBuilder::new()
+                .description(description)
+                .content("application/json", content)
+                .build()
+                .into()
+        });
+    }
 }
 
 /// This document: every route of the API, its parameters, bodies, answers and access.

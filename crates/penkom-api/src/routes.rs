@@ -62,11 +62,9 @@ impl RouteTable {
         limit: usize,
         handler: MethodRouter<AppState>,
     ) -> Self {
-        let guarded = handler
-            .layer(DefaultBodyLimit::max(limit))
-            .route_layer(from_fn_with_state((self.state.clone(), access), enforce))
-            // Outermost: a body declared too large is refused before anything else is done.
-            .route_layer(from_fn_with_state(limit, crate::extract::refuse_declared_oversize));
+        let guard = crate::access::Guard { state: self.state.clone(), access, body_limit: limit };
+        let guarded =
+            handler.layer(DefaultBodyLimit::max(limit)).route_layer(from_fn_with_state(guard, enforce));
         self.router = self.router.route(path, guarded);
         self.endpoints.push(Endpoint { method, path, access });
         self
@@ -304,12 +302,11 @@ async fn refuse_long_uris(
 pub fn finish(routes: Router, config: &crate::ApiConfig) -> Router {
     routes
         .method_not_allowed_fallback(method_not_allowed)
-        // A body must keep coming (no pause longer than the idle timeout) and be complete
-        // within the deadline: a client that declares a body and sends nothing, or a byte a
-        // minute, would otherwise hold its request, its task and its buffer for as long as it
-        // liked. A handler reading such a body answers 408 `body_timeout`.
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(config.body_idle_timeout))
-        .layer(tower_http::timeout::RequestBodyDeadlineLayer::new(config.body_deadline))
+        // A body must keep coming and be complete within the deadline (408 `body_timeout`).
+        .layer(crate::body_timeout::BodyTimeouts {
+            idle: config.body_idle_timeout,
+            deadline: config.body_deadline,
+        })
         .layer(axum::middleware::from_fn(refuse_long_uris))
         // A panic is a bug, but it must still answer in the standard format (and be logged)
         // rather than drop the connection.
