@@ -100,7 +100,8 @@ impl Services {
         let from = settings.mail_from.parse().map_err(|e| {
             anyhow::anyhow!("PENKOM_MAIL_FROM {:?} is not an address: {e}", settings.mail_from)
         })?;
-        let outbox = notifications::Outbox::new(db.clone(), clock.clone(), transport, from);
+        let node = settings.effective_node_id().context("naming this node")?;
+        let outbox = notifications::Outbox::new(db.clone(), clock.clone(), transport, from, node);
         let mail = notifications::reminder::MailContext {
             host: certificates.mail_host(),
             public_url: settings.public_url.trim_end_matches('/').to_string(),
@@ -118,6 +119,9 @@ pub struct Server {
     limits: crate::serve::ConnectionLimits,
     endpoints: Vec<penkom_api::Endpoint>,
     web_endpoints: Vec<penkom_web::routes::WebEndpoint>,
+    startup: Arc<penkom_api::state::Startup>,
+    /// How long the start-up sweep waits before its first pass (only under a failpoint).
+    sweep_delay: std::time::Duration,
     pub services: Services,
 }
 
@@ -152,15 +156,17 @@ impl Server {
                 services.courses.import_content_dirs(&dirs).await.map_err(|e| content_error(first, e))?;
             tracing::info!(dirs = ?dirs, ?report, "course content imported");
         }
+        // Failure injection is honoured only on a server running the simulated clock.
+        let simulated_failpoint = serve.failpoint.as_deref().filter(|_| simulated.is_some());
         // Everything completed while an administrator can move the clock is test data.
         let quizzes = Quizzes::new(services.db.clone(), services.clock.clone(), simulated.is_some());
         let graduation = certificates::Graduation::new(
             quizzes.clone(),
             services.certificates.clone(),
             services.outbox.clone(),
-            // Failure injection is honoured only on a server running the simulated clock.
-            simulated.is_some() && serve.failpoint.as_deref() == Some("abort_before_issuance"),
+            simulated_failpoint == Some("abort_before_issuance"),
         );
+        let startup = Arc::new(penkom_api::state::Startup::default());
         let state = AppState::new(penkom_api::state::Services {
             db: services.db.clone(),
             live: services.live.clone(),
@@ -180,6 +186,7 @@ impl Server {
                 usize::try_from(serve.max_reports).unwrap_or(1),
                 std::time::Duration::from_secs(10),
             ),
+            startup: startup.clone(),
             config: Arc::new(ApiConfig {
                 trust_forwarded_for: serve.trust_forwarded_for,
                 public_url: settings.public_url.trim_end_matches('/').to_string(),
@@ -218,7 +225,22 @@ impl Server {
         let listener = TcpListener::bind(serve.listen)
             .await
             .with_context(|| format!("cannot listen on {}", serve.listen))?;
-        Ok(Self { listener, zone: settings.timezone, router, limits, endpoints, web_endpoints, services })
+        let sweep_delay = if simulated_failpoint == Some("slow_startup_sweep") {
+            std::time::Duration::from_secs(1)
+        } else {
+            std::time::Duration::ZERO
+        };
+        Ok(Self {
+            listener,
+            zone: settings.timezone,
+            router,
+            limits,
+            endpoints,
+            web_endpoints,
+            startup,
+            sweep_delay,
+            services,
+        })
     }
 
     /// Every route with the access it declares (for the route-walking test).
@@ -243,7 +265,11 @@ impl Server {
     ) -> anyhow::Result<()> {
         // Revocations made on other nodes reach this node's cache of callers through this task.
         let follower = tokio::spawn(self.services.accounts.clone().follow_revocations());
-        let issuer = tokio::spawn(issue_pending_forever(self.services.certificates.clone()));
+        let issuer = tokio::spawn(issue_pending_forever(
+            self.services.certificates.clone(),
+            self.startup.clone(),
+            self.sweep_delay,
+        ));
         let mailer = tokio::spawn(self.services.outbox.clone().run_forever());
         let reminder = tokio::spawn(remind_when_due(
             self.services.db.clone(),
@@ -270,8 +296,32 @@ const ISSUE_SWEEP: std::time::Duration = std::time::Duration::from_secs(30);
 /// Issues certificates for completions that have none: once at start (a crash between a
 /// completion and its certificate is repaired by the next start), then periodically. Several
 /// nodes may sweep at once; issuance is idempotent per completion.
-async fn issue_pending_forever(certificates: Certificates) {
+///
+/// The node reports ready only once the first pass succeeded; until then it retries each
+/// second, since a database that cannot be swept cannot serve either.
+async fn issue_pending_forever(
+    certificates: Certificates,
+    startup: Arc<penkom_api::state::Startup>,
+    delay: std::time::Duration,
+) {
+    tokio::time::sleep(delay).await;
+    loop {
+        match certificates.issue_pending().await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::info!(issued = n, "issued certificates for completions left without one");
+                }
+                startup.mark_sweep_done();
+                break;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the start-up sweep of pending certificates failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
     let mut tick = tokio::time::interval(ISSUE_SWEEP);
+    tick.tick().await; // the first tick is immediate, and the first pass just ran
     loop {
         tick.tick().await;
         match certificates.issue_pending().await {

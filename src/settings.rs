@@ -68,6 +68,12 @@ pub struct Settings {
     #[command(flatten)]
     pub certificates: CertificateSettings,
 
+    /// This node's name, stable across its restarts: it marks the mail this node is sending, so
+    /// that after a crash it takes those claims back at once. Give each node its own. Default:
+    /// a name generated at first start and kept in the data directory (`node-id`).
+    #[arg(long, env = "PENKOM_NODE_ID", global = true)]
+    pub node_id: Option<String>,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "PENKOM_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
@@ -167,7 +173,8 @@ pub struct ServeSettings {
     pub simulated_clock_speed: u32,
 
     /// Test-only failure injection, honoured only with `--simulated-clock`:
-    /// `abort_before_issuance` kills the process between a course completion and its certificate.
+    /// `abort_before_issuance` kills the process between a course completion and its certificate;
+    /// `slow_startup_sweep` holds the start-up sweep (and so readiness) for a second.
     #[arg(long, env = "PENKOM_FAILPOINT")]
     pub failpoint: Option<String>,
 
@@ -233,6 +240,24 @@ impl Settings {
             },
             template: c.certificate_number.clone(),
             zone: self.timezone,
+        }
+    }
+
+    /// This node's name: the configured one, or the one kept in the data directory (made at
+    /// first start).
+    pub fn effective_node_id(&self) -> anyhow::Result<String> {
+        if let Some(id) = self.node_id.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
+            return Ok(id.to_string());
+        }
+        let path = self.data_dir.join("node-id");
+        match std::fs::read_to_string(&path) {
+            Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_string()),
+            _ => {
+                std::fs::create_dir_all(&self.data_dir)?;
+                let id = format!("node-{}", uuid::Uuid::new_v4().simple());
+                std::fs::write(&path, &id)?;
+                Ok(id)
+            }
         }
     }
 

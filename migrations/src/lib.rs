@@ -13,6 +13,7 @@ mod m20261127_000003_study;
 mod m20261201_000004_assessment;
 mod m20261201_000005_certificates;
 mod m20261201_000006_ledger;
+mod m20261203_000007_outbox_claims;
 
 /// The ordered list of every migration Penkom has.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_assessment::Migration),
             Box::new(m20261201_000005_certificates::Migration),
             Box::new(m20261201_000006_ledger::Migration),
+            Box::new(m20261203_000007_outbox_claims::Migration),
         ]
     }
 }

@@ -75,7 +75,9 @@ async fn a_completion_yields_one_certificate_that_verifies_until_revoked() {
     let issued = &passed["certificate"];
     let id = issued["id"].as_str().unwrap().to_string();
     let code = issued["code"].as_str().unwrap().to_string();
-    assert_eq!(issued["verify_url"], format!("http://penkom.test/v/{code}"));
+    // `$` and `*` (two of the check symbols) are percent-encoded in links.
+    let link = format!("http://penkom.test/v/{}", certificates::code::in_url(&code));
+    assert_eq!(issued["verify_url"], link);
     assert_eq!(issued["number"], "1/PENKOM/BKPSDM/2026");
 
     // Exactly one certificate, also when the submission is repeated.
@@ -96,8 +98,14 @@ async fn a_completion_yields_one_certificate_that_verifies_until_revoked() {
     assert!(html.contains("DATA UJI") && !html.contains("<h1>SAH</h1>") && html.contains("2 JP"), "{html}");
     // (The test harness names people after their NIP, so only the NIP row is checked.)
     assert!(html.contains("<th>NIP</th><td>199103********1005</td>"), "the NIP is not masked: {html}");
+    // Every character percent-encoded (as a link's `%24` or `%2A` is) still names the code.
+    let encoded: String = code.bytes().map(|b| format!("%{b:02X}")).collect();
+    assert_eq!(app.get(&format!("/v/{encoded}"), None).await.text().await.unwrap(), html);
     let public: Value =
         app.get(&format!("/api/v1/verify/{}", code.to_lowercase()), None).await.json().await.unwrap();
+    let public_encoded: Value =
+        app.get(&format!("/api/v1/verify/{encoded}"), None).await.json().await.unwrap();
+    assert_eq!(public_encoded, public);
     assert_eq!((public["status"].as_str(), public["certificate"]["jp"].as_str()), (Some("valid"), Some("2")));
     assert_eq!(public["reason"], "test_data");
     let unknown = app.get("/api/v1/verify/00000000000", None).await;
@@ -125,7 +133,7 @@ async fn a_completion_yields_one_certificate_that_verifies_until_revoked() {
     let res = app.get(&format!("/api/v1/certificates/{id}/pdf"), Some(&c.learner)).await;
     assert_eq!(res.headers()["content-type"], "application/pdf");
     let pdf = certificates::inspect::read(&res.bytes().await.unwrap()).unwrap();
-    assert_eq!(pdf.qr_codes, [format!("http://penkom.test/v/{code}")]);
+    assert_eq!(pdf.qr_codes, std::slice::from_ref(&link));
     assert!(
         pdf.text.contains("1/PENKOM/BKPSDM/2026") && pdf.text.contains("2 (dua) jam pelajaran"),
         "{}",
@@ -384,18 +392,14 @@ async fn a_crash_between_completion_and_issuance_still_yields_exactly_one_certif
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
     assert!(!status.success());
 
-    // Restarted, the server issues from the completion the crash left behind: exactly one.
+    // Restarted, the server issues from the completion the crash left behind: exactly one, and
+    // before it says it is ready (the harness waits for `/readyz`, as a load balancer does).
     let app = TestApp::spawn_in(env).await;
     assert_eq!(app.get_ok("/api/v1/me/completions", &c.learner).await.as_array().unwrap().len(), 1);
-    let mut certificates = Value::Null;
-    for _ in 0..50 {
-        certificates = app.get_ok("/api/v1/me/certificates", &c.learner).await;
-        if !certificates.as_array().unwrap().is_empty() {
-            break;
-        }
-        tokio::time::sleep(StdDuration::from_millis(100)).await;
-    }
-    assert_eq!(certificates.as_array().unwrap().len(), 1, "{certificates}");
+    let certificates = app.get_ok("/api/v1/me/certificates", &c.learner).await;
+    assert_eq!(certificates.as_array().unwrap().len(), 1, "issued before the node was ready: {certificates}");
+    let ready: Value = app.get("/readyz", None).await.json().await.unwrap();
+    assert_eq!(ready["startup_sweep"], "done");
     // Asking again (a resubmission, another restart) finds the same one.
     let (_, again) = submit(&app, &c.learner, &attempt).await;
     assert_eq!(again["certificate"]["id"], certificates[0]["id"]);

@@ -144,8 +144,14 @@ async fn the_reminder_reaches_exactly_those_below_target_once_each() {
     let dir = app.env.settings.data_dir.join("mail");
     let mut files = Vec::new();
     for _ in 0..50 {
+        // Only finished messages: one being written is a `.tmp` file until it is renamed.
         files = std::fs::read_dir(&dir)
-            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
             .unwrap_or_default();
         if files.len() >= 3 {
             break;

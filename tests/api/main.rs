@@ -13,6 +13,7 @@ mod auth;
 mod certificates;
 mod course_authoring;
 mod courses;
+mod database_drops;
 mod errors;
 mod health;
 mod import;

@@ -87,6 +87,7 @@ impl TestEnv {
                 signer_nip: "197001011995031001".into(),
                 ..CertificateSettings::default()
             },
+            node_id: None,
             log_format: "text".into(),
         };
         Self { dir, pg, settings }
@@ -108,6 +109,19 @@ impl TestEnv {
             env.push(("PENKOM_DATABASE_URL", url.clone()));
         }
         env
+    }
+}
+
+/// Waits (up to 10 s) until the node at `base` says it is ready, as a load balancer would
+/// before sending it traffic. A node that never gets ready is left to the test to notice.
+async fn wait_until_ready(base: &str) {
+    // Its own client without kept-alive connections: tests that count connections start at 0.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client");
+    for _ in 0..200 {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 
@@ -150,8 +164,16 @@ impl TestApp {
         Self::spawn_serving(env, speed, |serve| serve.trust_forwarded_for = trust_forwarded_for).await
     }
 
-    /// A server started with serve settings as `adjust` leaves them (on top of the harness's).
+    /// A server started with serve settings as `adjust` leaves them (on top of the harness's),
+    /// once it says it is ready.
     pub async fn spawn_serving(env: TestEnv, speed: u32, adjust: impl FnOnce(&mut ServeSettings)) -> Self {
+        let app = Self::spawn_starting(env, speed, adjust).await;
+        wait_until_ready(&app.base).await;
+        app
+    }
+
+    /// As [`TestApp::spawn_serving`], without waiting for the server to say it is ready.
+    pub async fn spawn_starting(env: TestEnv, speed: u32, adjust: impl FnOnce(&mut ServeSettings)) -> Self {
         let clock = ManualClock::running(Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap(), speed);
         let mut serve = ServeSettings {
             listen: "127.0.0.1:0".parse().unwrap(),

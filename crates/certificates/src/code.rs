@@ -85,6 +85,26 @@ impl VerificationCode {
     }
 }
 
+/// A code as it goes into a link or a QR code: the check symbols `$` and `*` percent-encoded
+/// (`%24`, `%2A`), everything else as it is.
+///
+/// Both are legal in a URL path, but mail programs and chat apps end a link before them or
+/// read `*…*` as emphasis, and a QR reader may hand the link to such an app; the encoded forms
+/// survive everywhere, and every route decodes them back to the same code. The code printed for
+/// people to read or type keeps its symbol: `$` and `*` are what Crockford's scheme defines,
+/// and a verifier types it into a form, never into an address bar.
+pub fn in_url(code: &str) -> String {
+    let mut out = String::with_capacity(code.len() + 4);
+    for c in code.chars() {
+        match c {
+            '$' => out.push_str("%24"),
+            '*' => out.push_str("%2A"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 impl fmt::Display for VerificationCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -105,6 +125,25 @@ mod tests {
         assert_eq!(VerificationCode::parse(&typed).unwrap(), code);
         assert_eq!(VerificationCode::parse("ABCDE-FGHJK").unwrap_err(), CodeError::Length);
         assert_eq!(VerificationCode::parse("ABCDEFGHJK#").unwrap_err(), CodeError::Character);
+    }
+
+    #[test]
+    fn links_carry_the_awkward_check_symbols_percent_encoded() {
+        assert_eq!(in_url("ABCDEFGHJK$"), "ABCDEFGHJK%24");
+        assert_eq!(in_url("ABCDEFGHJK*"), "ABCDEFGHJK%2A");
+        assert_eq!(in_url("ABCDEFGHJK~"), "ABCDEFGHJK~", "unreserved in URLs");
+        assert_eq!(in_url("ABCDEFGHJK="), "ABCDEFGHJK=");
+        // Codes with each check symbol exist, and their links decode back to them.
+        let with = |symbol: u8| {
+            (0u64..).map(VerificationCode::from_value).find(|c| c.as_str().as_bytes()[10] == symbol)
+        };
+        for symbol in *CHECK_EXTRA {
+            let code = with(symbol).unwrap();
+            let link = in_url(code.as_str());
+            let decoded = link.replace("%24", "$").replace("%2A", "*");
+            assert_eq!(VerificationCode::parse(&decoded).unwrap(), code);
+            assert!(!link.contains(['$', '*']), "{link}");
+        }
     }
 
     proptest! {

@@ -31,8 +31,9 @@ impl Issuer {
         format!("{}/status/revocation", self.public_url)
     }
 
+    /// The verification page of `code`, as links and QR codes carry it ([`crate::code::in_url`]).
     pub fn verify_url(&self, code: &str) -> String {
-        format!("{}/v/{code}", self.public_url)
+        format!("{}/v/{}", self.public_url, crate::code::in_url(code))
     }
 }
 

@@ -107,6 +107,7 @@ async fn seed(dir: &Path, learners: usize) -> anyhow::Result<(Vec<String>, uuid:
         heartbeat_interval_s: 30,
         daily_cap_minutes: 480,
         certificates: Default::default(),
+        node_id: None,
         log_format: "text".into(),
     };
     let services =

@@ -5,7 +5,15 @@
 //! `sent_at`), the next worker sends it again. That window cannot be closed from this side of
 //! SMTP; the message keeps its Message-ID on every attempt, so receiving systems and mail clients
 //! can recognise the copy. Everything else is exactly once: a sent message is never picked again,
-//! and a claim (`claimed_until`) keeps two nodes from sending the same message at once.
+//! and a claim (`claimed_until`, `claimed_by`) keeps two nodes from sending the same message at
+//! once.
+//!
+//! Claims are short: a send is cut off after [`SEND_LIMIT`], and a claim lasts 30 seconds
+//! longer, so a message whose node died mid-send is free again within two minutes. The node
+//! itself does not wait even that long: when its worker starts, it releases every claim it
+//! still holds from before (a node runs one worker, so any such claim belonged to a send that
+//! died with the process). Every claimed attempt counts in `attempts` when it is claimed, so an
+//! attempt cut short by a crash is counted too.
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -26,8 +34,12 @@ use uuid::Uuid;
 use crate::templates::Text;
 use crate::transport::Transport;
 
-/// How long a worker may hold a message it is sending before another may try.
-const CLAIM: Duration = Duration::minutes(5);
+/// The longest one send may take by default: connecting, TLS, authentication and the transfer
+/// of a message with its PDF over a slow link. A send still running then is abandoned and
+/// retried later.
+pub const SEND_LIMIT: StdDuration = StdDuration::from_secs(60);
+/// A claim lasts one send and this margin for the database writes around it.
+const CLAIM_MARGIN: Duration = Duration::seconds(30);
 
 /// A message to queue.
 #[derive(Debug, Clone)]
@@ -65,6 +77,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         next_attempt_at: Set(now),
         attempts: Set(0),
         claimed_until: Set(None),
+        claimed_by: Set(None),
         sent_at: Set(None),
         last_error: Set(None),
     };
@@ -89,6 +102,9 @@ pub struct Outbox {
     clock: Arc<dyn Clock>,
     transport: Arc<dyn Transport>,
     from: Mailbox,
+    /// This node's name in `claimed_by`: stable across restarts of the node.
+    node: String,
+    send_limit: StdDuration,
     wake: Arc<tokio::sync::Notify>,
 }
 
@@ -98,8 +114,42 @@ impl Outbox {
         clock: Arc<dyn Clock>,
         transport: Arc<dyn Transport>,
         from: Mailbox,
+        node: String,
     ) -> Self {
-        Self { db, clock, transport, from, wake: Arc::new(tokio::sync::Notify::new()) }
+        Self {
+            db,
+            clock,
+            transport,
+            from,
+            node,
+            send_limit: SEND_LIMIT,
+            wake: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    /// The same outbox with sends cut off after `limit` instead of [`SEND_LIMIT`].
+    pub fn with_send_limit(mut self, limit: StdDuration) -> Self {
+        self.send_limit = limit;
+        self
+    }
+
+    /// How long a claim taken now lasts.
+    fn claim(&self) -> Duration {
+        Duration::from_std(self.send_limit).unwrap_or(Duration::MAX) + CLAIM_MARGIN
+    }
+
+    /// Releases the claims this node still holds from before it (re)started: the sends they
+    /// guarded died with the process. Called once, before this node's worker claims anything.
+    /// Returns how many were released.
+    pub async fn release_own_claims(&self) -> Result<u64, DbErr> {
+        let released = email_outbox::Entity::update_many()
+            .col_expr(email_outbox::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(email_outbox::Column::ClaimedBy, Expr::value(Option::<String>::None))
+            .filter(email_outbox::Column::ClaimedBy.eq(self.node.as_str()))
+            .filter(email_outbox::Column::SentAt.is_null())
+            .exec(&self.db)
+            .await?;
+        Ok(released.rows_affected)
     }
 
     /// Asks the worker to look now rather than at its next tick.
@@ -133,16 +183,22 @@ impl Outbox {
             // a while, and a claim that expired on arrival would let another node send too.
             let now = self.clock.now();
             // Whole seconds: the row must compare equal to this value after the database stored it.
-            let claim_until = penkom_core::clock::whole_seconds(now + CLAIM);
+            let claim_until = penkom_core::clock::whole_seconds(now + self.claim());
             let free = || {
                 Condition::any()
                     .add(email_outbox::Column::ClaimedUntil.is_null())
                     .add(email_outbox::Column::ClaimedUntil.lt(now))
             };
             // The claim is a compare-and-set on the row: of two nodes, one updates it and the
-            // other sees no row changed and leaves the message alone.
+            // other sees no row changed and leaves the message alone. The attempt counts now,
+            // with the claim, so that one cut short by a crash is counted as well.
             let claimed = email_outbox::Entity::update_many()
                 .col_expr(email_outbox::Column::ClaimedUntil, Expr::value(claim_until))
+                .col_expr(email_outbox::Column::ClaimedBy, Expr::value(Some(self.node.clone())))
+                .col_expr(
+                    email_outbox::Column::Attempts,
+                    sea_orm::ExprTrait::add(Expr::col(email_outbox::Column::Attempts), 1),
+                )
                 .filter(email_outbox::Column::Id.eq(m.id))
                 .filter(email_outbox::Column::SentAt.is_null())
                 .filter(free())
@@ -152,13 +208,22 @@ impl Outbox {
                 continue;
             }
             let outcome = match self.message(&m) {
-                Ok(message) => self.transport.send(&m.id.to_string(), message).await,
+                // Cut off before the claim runs out, so no other node can start the same send
+                // while this one may still finish.
+                Ok(message) => {
+                    tokio::time::timeout(self.send_limit, self.transport.send(&m.id.to_string(), message))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(format!("no answer within {} ms", self.send_limit.as_millis()))
+                        })
+                }
                 Err(e) => Err(e),
             };
             let update = email_outbox::Entity::update_many()
                 .col_expr(email_outbox::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-                .col_expr(email_outbox::Column::Attempts, Expr::value(m.attempts + 1))
+                .col_expr(email_outbox::Column::ClaimedBy, Expr::value(Option::<String>::None))
                 .filter(email_outbox::Column::Id.eq(m.id))
+                .filter(email_outbox::Column::ClaimedBy.eq(self.node.as_str()))
                 .filter(email_outbox::Column::ClaimedUntil.eq(claim_until));
             match outcome {
                 Ok(()) => {
@@ -202,8 +267,22 @@ impl Outbox {
         built.map_err(|e| e.to_string())
     }
 
-    /// Delivers due mail every second (sooner when woken) until the task is dropped.
+    /// Delivers due mail every second (sooner when woken) until the task is dropped, after
+    /// releasing the claims this node held before it started.
     pub async fn run_forever(self) {
+        loop {
+            match self.release_own_claims().await {
+                Ok(0) => break,
+                Ok(n) => {
+                    tracing::info!(released = n, "released this node's mail claims from before its restart");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "releasing this node's mail claims failed; will retry");
+                    tokio::time::sleep(StdDuration::from_secs(1)).await;
+                }
+            }
+        }
         loop {
             if let Err(e) = self.deliver_due().await {
                 tracing::warn!(error = %e, "reading the mail outbox failed; will retry");
@@ -250,17 +329,9 @@ mod tests {
 
     #[tokio::test]
     async fn queued_once_sent_once_retried_with_backoff_while_down() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = penkom_storage::connect(&penkom_storage::sqlite_url_for_dir(dir.path()), 2).await.unwrap();
-        Migrator::up(&db, None).await.unwrap();
-        let clock = ManualClock::new(chrono::Utc::now());
+        let (_dir, db, clock) = outbox_db().await;
         let flaky = Arc::new(Flaky { down: true.into(), inner: MemoryTransport::default() });
-        let outbox = Outbox::new(
-            db.clone(),
-            Arc::new(clock.clone()),
-            flaky.clone(),
-            "Penkom <a@b.test>".parse().unwrap(),
-        );
+        let outbox = node(&db, &clock, flaky.clone(), "node-a");
         assert!(enqueue(&db, clock.now(), "penkom.test", mail("k1")).await.unwrap());
         assert!(
             !enqueue(&db, clock.now(), "penkom.test", mail("k1")).await.unwrap(),
@@ -279,6 +350,115 @@ mod tests {
         let text = String::from_utf8_lossy(&sent[0].1).to_string();
         assert!(text.contains(&format!("Message-ID: <{}@penkom.test>", sent[0].0)), "{text}");
         assert!(text.contains("Content-Type: application/pdf"));
+    }
+
+    /// Accepts a message (records it), then never answers: the SMTP server said `250` and the
+    /// process is about to die before it writes `sent_at`.
+    struct AcceptsThenHangs(MemoryTransport);
+
+    #[async_trait::async_trait]
+    impl Transport for AcceptsThenHangs {
+        async fn send(&self, id: &str, message: Message) -> Result<(), String> {
+            self.0.send(id, message).await?;
+            std::future::pending().await
+        }
+        fn kind(&self) -> &'static str {
+            "hangs"
+        }
+    }
+
+    async fn outbox_db() -> (tempfile::TempDir, DatabaseConnection, ManualClock) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = penkom_storage::connect(&penkom_storage::sqlite_url_for_dir(dir.path()), 2).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        (dir, db, ManualClock::new(chrono::Utc::now()))
+    }
+
+    fn node(db: &DatabaseConnection, clock: &ManualClock, t: Arc<dyn Transport>, name: &str) -> Outbox {
+        Outbox::new(db.clone(), Arc::new(clock.clone()), t, "Penkom <a@b.test>".parse().unwrap(), name.into())
+    }
+
+    async fn row(db: &DatabaseConnection) -> email_outbox::Model {
+        email_outbox::Entity::find().one(db).await.unwrap().unwrap()
+    }
+
+    /// Node `name` starts sending the queued message, the SMTP server accepts it, and the
+    /// process dies before it can write `sent_at`. Returns what the server accepted.
+    async fn crash_mid_send(db: &DatabaseConnection, clock: &ManualClock, name: &str) -> MemoryTransport {
+        let accepted = MemoryTransport::default();
+        let doomed = node(db, clock, Arc::new(AcceptsThenHangs(accepted.clone())), name);
+        let crashed = tokio::spawn(async move { doomed.deliver_due().await });
+        while accepted.0.lock().unwrap().is_empty() {
+            tokio::time::sleep(StdDuration::from_millis(5)).await;
+        }
+        crashed.abort();
+        let _ = crashed.await;
+        accepted
+    }
+
+    #[tokio::test]
+    async fn a_node_restarting_after_a_crash_mid_send_takes_its_claim_back_and_counts_both_attempts() {
+        let (_dir, db, clock) = outbox_db().await;
+        assert!(enqueue(&db, clock.now(), "penkom.test", mail("k1")).await.unwrap());
+        let accepted = crash_mid_send(&db, &clock, "node-a").await;
+        let held = row(&db).await;
+        assert_eq!(
+            (held.attempts, held.claimed_by.as_deref()),
+            (1, Some("node-a")),
+            "the attempt counts at its claim"
+        );
+
+        // Another node leaves the claim alone, even on a clock that does not move.
+        let delivered = MemoryTransport::default();
+        let b = node(&db, &clock, Arc::new(delivered.clone()), "node-b");
+        assert_eq!(b.deliver_due().await.unwrap(), 0);
+        assert_eq!(b.release_own_claims().await.unwrap(), 0, "node B holds no claim to release");
+
+        // Node A comes back: its worker releases the dead claim and sends again.
+        let a = node(&db, &clock, Arc::new(delivered.clone()), "node-a");
+        assert_eq!(a.release_own_claims().await.unwrap(), 1);
+        assert_eq!(a.deliver_due().await.unwrap(), 1);
+        let done = row(&db).await;
+        assert!(done.sent_at.is_some() && done.claimed_until.is_none() && done.claimed_by.is_none());
+        assert_eq!(done.attempts, 2, "two deliveries, two attempts");
+        let first = String::from_utf8_lossy(&accepted.0.lock().unwrap()[0].1).to_string();
+        let second = String::from_utf8_lossy(&delivered.0.lock().unwrap()[0].1).to_string();
+        let message_id = |t: &str| t.lines().find(|l| l.starts_with("Message-ID:")).map(str::to_string);
+        assert_eq!(message_id(&first), message_id(&second), "the copy keeps its Message-ID");
+        assert_eq!(a.deliver_due().await.unwrap(), 0, "sent once more, then never again");
+    }
+
+    #[tokio::test]
+    async fn a_claim_of_a_node_that_never_returns_frees_after_one_send_and_its_margin() {
+        let (_dir, db, clock) = outbox_db().await;
+        enqueue(&db, clock.now(), "penkom.test", mail("k1")).await.unwrap();
+        crash_mid_send(&db, &clock, "node-a").await;
+        let delivered = MemoryTransport::default();
+        let b = node(&db, &clock, Arc::new(delivered.clone()), "node-b");
+        clock.advance(Duration::seconds(85));
+        assert_eq!(b.deliver_due().await.unwrap(), 0, "within the claim");
+        clock.advance(Duration::seconds(6));
+        assert_eq!(b.deliver_due().await.unwrap(), 1, "a claim lasts one send limit and 30 s, not minutes");
+        assert_eq!(row(&db).await.attempts, 2);
+    }
+
+    #[tokio::test]
+    async fn a_send_that_does_not_finish_in_time_is_abandoned_counted_and_retried() {
+        let (_dir, db, clock) = outbox_db().await;
+        enqueue(&db, clock.now(), "penkom.test", mail("k1")).await.unwrap();
+        let hangs = MemoryTransport::default();
+        let a = node(&db, &clock, Arc::new(AcceptsThenHangs(hangs)), "node-a")
+            .with_send_limit(StdDuration::from_millis(50));
+        assert_eq!(a.deliver_due().await.unwrap(), 0);
+        let r = row(&db).await;
+        assert_eq!((r.attempts, r.claimed_until, r.sent_at), (1, None, None));
+        assert!(r.last_error.unwrap().contains("no answer"), "the reason is kept");
+        let delivered = MemoryTransport::default();
+        let a = node(&db, &clock, Arc::new(delivered.clone()), "node-a");
+        assert_eq!(a.deliver_due().await.unwrap(), 0, "not before its backoff");
+        clock.advance(backoff(0));
+        assert_eq!(a.deliver_due().await.unwrap(), 1);
+        assert_eq!(row(&db).await.attempts, 2);
     }
 
     #[test]

@@ -39,11 +39,29 @@ pub struct ApiError {
     pub message: String,
     pub details: Option<serde_json::Value>,
     pub retry_after: Option<Duration>,
+    /// The database or the way to it failed for a moment ([`penkom_storage::is_transient`]):
+    /// the answer carries [`TransientFailure`], so that a read can be run once more.
+    pub transient: bool,
+}
+
+/// Marks an answer that failed on a transient database condition (a response extension, seen
+/// by [`crate::read_retry`] and never sent to the client).
+#[derive(Debug, Clone, Copy)]
+pub struct TransientFailure;
+
+impl TransientFailure {
+    /// Marks `res` if `transient`; every conversion of an [`ApiError`] into an answer (JSON or
+    /// page) calls it.
+    pub fn mark(res: &mut Response, transient: bool) {
+        if transient {
+            res.extensions_mut().insert(TransientFailure);
+        }
+    }
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: None, retry_after: None }
+        Self { status, code, message: message.into(), details: None, retry_after: None, transient: false }
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
@@ -90,10 +108,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let transient = self.transient;
         let body = ErrorBody {
             error: ErrorDetail { code: self.code.to_string(), message: self.message, details: self.details },
         };
         let mut res = (self.status, Json(body)).into_response();
+        TransientFailure::mark(&mut res, transient);
         if let Some(after) = self.retry_after {
             // Round up: a client that waits the advertised time must then succeed.
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
@@ -107,17 +127,17 @@ impl IntoResponse for ApiError {
 
 impl From<penkom_storage::DbErr> for ApiError {
     fn from(e: penkom_storage::DbErr) -> Self {
-        // A database that is busy (SQLite's single writer held too long) or out of connections
-        // is a temporary condition: 503 with Retry-After tells the client to try again.
-        let busy = penkom_storage::is_busy(&e);
-        match e {
-            penkom_storage::DbErr::ConnectionAcquire(_) | penkom_storage::DbErr::Conn(_) => {
-                ApiError { retry_after: Some(Duration::from_secs(1)), ..ApiError::unavailable(e) }
+        // A database that is busy, out of connections, or whose connection broke under the
+        // statement (a failover) is a temporary condition: 503 with Retry-After tells the client
+        // to try again, and the transaction it was in was rolled back whole.
+        if penkom_storage::is_transient(&e) {
+            ApiError {
+                retry_after: Some(Duration::from_secs(1)),
+                transient: true,
+                ..ApiError::unavailable(e)
             }
-            other if busy => {
-                ApiError { retry_after: Some(Duration::from_secs(1)), ..ApiError::unavailable(other) }
-            }
-            other => ApiError::internal(other),
+        } else {
+            ApiError::internal(e)
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod openapi;
+pub mod read_retry;
 pub mod routes;
 pub mod slots;
 pub mod state;

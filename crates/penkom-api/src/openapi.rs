@@ -122,12 +122,20 @@ pub fn document(state: &AppState) -> Document {
     doc
 }
 
-/// The answers every route can give before its handler decides anything, added here once
-/// rather than repeated in every annotation: a URI over the limit (414, `finish`), and, for a
+/// The answers every route can give whatever its handler decides, added here once rather than
+/// repeated in every annotation: a URI over the limit (414, `finish`), a node at its connection
+/// bound or a database or live store failing for a moment (503, with `Retry-After`), and, for a
 /// route that takes a body, one too large (413, also before reading it when `Content-Length`
 /// says so) or too slow in coming (408, the body timeouts).
 fn add_transport_answers(op: &mut utoipa::openapi::path::Operation) {
-    let mut answers = vec![(414, "`uri_too_long`: the URI is longer than 8 KiB")];
+    let mut answers = vec![
+        (414, "`uri_too_long`: the URI is longer than 8 KiB"),
+        (
+            503,
+            "`service_unavailable`: the node is at its connection bound, or the database or the live \
+             store failed for a moment (a failover); `Retry-After` says when to try again",
+        ),
+    ];
     if op.request_body.is_some() {
         answers.push((408, "`body_timeout`: the body stalled or took too long"));
         answers.push((413, "`body_too_large`: the body is over this route's limit"));

@@ -302,6 +302,8 @@ async fn refuse_long_uris(
 pub fn finish(routes: Router, config: &crate::ApiConfig) -> Router {
     routes
         .method_not_allowed_fallback(method_not_allowed)
+        // A read that met a broken database connection (a failover) runs once more.
+        .layer(crate::read_retry::RetryReads)
         // A body must keep coming and be complete within the deadline (408 `body_timeout`).
         .layer(crate::body_timeout::BodyTimeouts {
             idle: config.body_idle_timeout,

@@ -81,4 +81,25 @@ pub struct Services {
     pub config: Arc<ApiConfig>,
     /// Reports this node builds at once (`ApiConfig::max_concurrent_reports`).
     pub report_slots: crate::slots::Slots,
+    /// What the node still has to do at start before it takes traffic.
+    pub startup: Arc<Startup>,
+}
+
+/// Work a node does at start before it may take traffic, beyond its dependencies answering:
+/// the first pass of the sweep that issues certificates for completions a crash left without
+/// one. Until it is done, `/readyz` says not ready, so a load balancer sends no verifier to a
+/// node that would call a fresh completion's certificate unknown.
+#[derive(Debug, Default)]
+pub struct Startup {
+    sweep_done: std::sync::atomic::AtomicBool,
+}
+
+impl Startup {
+    pub fn sweep_done(&self) -> bool {
+        self.sweep_done.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub fn mark_sweep_done(&self) {
+        self.sweep_done.store(true, std::sync::atomic::Ordering::Release);
+    }
 }

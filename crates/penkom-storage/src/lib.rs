@@ -11,7 +11,7 @@ pub mod errors;
 pub mod transaction;
 
 pub use connect::{Backend, connect, sqlite_url_for_dir};
-pub use errors::{is_busy, is_unique_violation};
+pub use errors::{is_transient, is_unique_violation};
 pub use sea_orm;
 pub use sea_orm::{DatabaseConnection, DbErr};
 pub use transaction::{begin_write, serialize_on};

@@ -86,6 +86,7 @@ impl IntoResponse for PageError {
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
         }
+        penkom_api::error::TransientFailure::mark(&mut res, e.transient);
         res
     }
 }

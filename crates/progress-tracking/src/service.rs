@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 use crate::attempts::learner_lock_key;
 use crate::credit::{BeatVerdict, CreditPolicy};
-use crate::stream::{Pending, StreamState};
+use crate::stream::{Durable, Pending, StreamState};
 use crate::stream_cache::{Seen, StreamCache};
 
 /// How long a stream lives in the live store without a beat. Longer than any idle limit; a
@@ -365,6 +365,7 @@ impl Progress {
                 module_base_ms: module_base,
                 session_base_ms: 0,
                 pending: Pending { from_ms: start_ms, ..Pending::default() },
+                restored: false,
             };
             let credited_seconds = secs(state.module_credited_ms());
             let so_far = BeatReport::of(0, state.module_credited_ms(), module.min_engaged_seconds * 1000);
@@ -446,8 +447,10 @@ impl Progress {
     }
 
     /// Rebuilds a stream from the database after the live store lost it (a Redis restart, an
-    /// expired key). The time since the last checkpoint is not credited: at most one checkpoint
-    /// interval is lost, and nothing is ever credited twice.
+    /// expired key), from the last beat the database knows: the end of the learner's last
+    /// written segment, or the session start. The beat that found the stream missing is then
+    /// judged against that beat ([`StreamState::restored`] says why and what it bounds), so a
+    /// loss costs at most the credit not yet checkpointed, and nothing is ever credited twice.
     async fn restore(
         &self,
         person: UserId,
@@ -463,8 +466,8 @@ impl Progress {
         };
         let min_engaged_ms = self.min_engaged_ms(s.module_id).await?;
         let today = self.day_of(now);
-        // Never earn again what written evidence already covers, whatever a stale live store or
-        // a slower clock says.
+        // The latest written evidence of any of the learner's sessions: time it covers is never
+        // earned again, whatever a stale live store or a slower clock says.
         let last_written: Option<DateTime<Utc>> = study_segment::Entity::find()
             .select_only()
             .column(study_segment::Column::ToAt)
@@ -473,19 +476,18 @@ impl Progress {
             .into_tuple()
             .one(&self.db)
             .await?;
-        let start_ms = last_written.map_or(ms(now), |t| ms(t).max(ms(now)));
-        Ok(Some(StreamState {
+        let last_ms = last_written.map_or(ms(s.started_at), |t| ms(t).max(ms(s.started_at)));
+        Ok(Some(StreamState::restored(Durable {
             session_id,
             module_id: s.module_id,
             version_id: s.version_id,
             min_engaged_ms,
-            last_ms: start_ms,
+            last_ms,
             day: today.clone(),
             day_base_ms: self.day_credit_in_db(person, &today).await?,
             module_base_ms: self.module_credit_in_db(person, s.module_id).await?,
             session_base_ms: self.session_credit_in_db(session_id).await?,
-            pending: Pending { from_ms: start_ms, ..Pending::default() },
-        }))
+        })))
     }
 
     /// A heartbeat of session `session_id`: `visible` and `active` are all a client says.
@@ -509,15 +511,9 @@ impl Progress {
                 // started on another node since): decide only on what the store holds now.
                 _ if !seen.fresh => continue,
                 Some(_) => return Err(self.not_active(person, session_id).await?),
+                // Lost by the live store: rebuilt, and this beat is judged on it like any other.
                 None => match self.restore(person, session_id, now).await? {
-                    // A rebuilt stream starts afresh at this beat: store it and report.
-                    Some(s) => match (self.report(&s), self.swap(person, &key, version, Some(s)).await?) {
-                        (report, Ok(())) => return Ok(report),
-                        (_, Err(current)) => {
-                            next = Some(current);
-                            continue;
-                        }
-                    },
+                    Some(s) => s,
                     None => return Err(self.not_active(person, session_id).await?),
                 },
             };
@@ -526,8 +522,11 @@ impl Progress {
                 // The local day changed: close the old day's evidence, and start counting the
                 // daily cap afresh (plus anything another stream already credited today).
                 let day_base = self.day_credit_in_db(person, &today).await?;
-                to_write.push((state.clone(), state.pending.clone(), state.day.clone(), state.last_ms));
-                state = state.checkpointed(state.last_ms, &today, Some(day_base));
+                let (next_day, old_day) = state.on_new_day(&today, day_base);
+                if let Some(pending) = old_day {
+                    to_write.push((state.clone(), pending, state.day.clone(), state.last_ms));
+                }
+                state = next_day;
             }
             // A refused (too fast) beat is stored too: the evidence counts refused beats.
             let verdict = state.beat(&self.policy, ms(now), visible, active);
@@ -606,7 +605,8 @@ impl Progress {
         for _ in 0..MAX_ATTEMPTS {
             let seen = self.stream_of(&key, &mut next).await?;
             let Some(state) = seen.state.filter(|s| s.module_id == module.module_id) else { break };
-            if state.pending.is_empty() {
+            // Refused beats alone hold no credit; they wait for the stream's next checkpoint.
+            if !state.pending_covers_time() {
                 break;
             }
             let checkpointed = state.checkpointed(state.last_ms, &state.day, None);

@@ -46,6 +46,27 @@ pub struct StreamState {
     pub module_base_ms: i64,
     pub session_base_ms: i64,
     pub pending: Pending,
+    /// Set on a stream rebuilt from the database after the live store lost it, until its first
+    /// accepted beat. `last_ms` is then the last beat the database knows (the last checkpoint);
+    /// the beats after it were lost with the live store. See [`StreamState::restored`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restored: bool,
+}
+
+/// What the database knows of a stream: enough to rebuild it after the live store lost it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Durable {
+    pub session_id: Uuid,
+    pub module_id: Uuid,
+    pub version_id: Uuid,
+    pub min_engaged_ms: i64,
+    /// Server time (ms) of the last beat written to the database: the end of the learner's last
+    /// segment, or the session start if it is later.
+    pub last_ms: i64,
+    pub day: String,
+    pub day_base_ms: i64,
+    pub module_base_ms: i64,
+    pub session_base_ms: i64,
 }
 
 /// When a checkpoint is due: after this much credit, or this long since the last one (so that
@@ -54,6 +75,37 @@ pub const CHECKPOINT_CREDIT_MS: i64 = 60_000;
 pub const CHECKPOINT_AGE_MS: i64 = 5 * 60_000;
 
 impl StreamState {
+    /// The stream rebuilt from what the database knows, after the live store lost it (a Redis
+    /// restart, an expired key).
+    ///
+    /// It starts at the last beat the database knows, not at the beat that found it missing:
+    /// the first beat after the loss is judged against that checkpoint, so it earns the time the
+    /// lost beats would have earned, up to one beat's cap, and never time written evidence
+    /// already covers. That first beat is judged with the idle limit widened by
+    /// [`CHECKPOINT_AGE_MS`], the longest evidence can wait for a checkpoint: a gap of that size
+    /// since the checkpoint may hide accepted beats that were lost, and judging it as idle would
+    /// forfeit the next beat's credit on top of the lost pending credit. With it, a loss costs at
+    /// most the credit that was pending (under [`CHECKPOINT_CREDIT_MS`]) plus, when the beat that
+    /// found the loss came too soon after the last lost one to be accepted, that short gap
+    /// (under the minimum gap). The price is that the first beat may be credited, up to one
+    /// beat's cap, for time a lost beat had refused (a hidden page): never more than the wall
+    /// clock since the checkpoint, so never more than the wall clock in all.
+    pub fn restored(d: Durable) -> StreamState {
+        StreamState {
+            session_id: d.session_id,
+            module_id: d.module_id,
+            version_id: d.version_id,
+            min_engaged_ms: d.min_engaged_ms,
+            last_ms: d.last_ms,
+            day: d.day,
+            day_base_ms: d.day_base_ms,
+            module_base_ms: d.module_base_ms,
+            session_base_ms: d.session_base_ms,
+            pending: Pending::starting_at(d.last_ms),
+            restored: true,
+        }
+    }
+
     pub fn session_credited_ms(&self) -> i64 {
         self.session_base_ms + self.pending.credited_ms
     }
@@ -69,6 +121,13 @@ impl StreamState {
     /// Applies a beat at `now_ms` (local day `day`). A beat on a new day must come after a
     /// checkpoint that moved the stream to that day ([`StreamState::checkpointed`]).
     pub fn beat(&mut self, policy: &CreditPolicy, now_ms: i64, visible: bool, active: bool) -> BeatVerdict {
+        let widened;
+        let policy = if self.restored {
+            widened = CreditPolicy { idle_limit_ms: policy.idle_limit_ms + CHECKPOINT_AGE_MS, ..*policy };
+            &widened
+        } else {
+            policy
+        };
         let verdict = judge_beat(policy, self.last_ms, now_ms, visible, active, self.today_credited_ms());
         if self.pending.is_empty() {
             self.pending.from_ms = self.last_ms;
@@ -82,6 +141,7 @@ impl StreamState {
                     *self.pending.rejected_ms.entry(r).or_default() += rejected_ms;
                 }
                 self.last_ms = now_ms;
+                self.restored = false;
             }
         }
         verdict
@@ -92,6 +152,29 @@ impl StreamState {
         !self.pending.is_empty()
             && (self.pending.credited_ms >= CHECKPOINT_CREDIT_MS
                 || now_ms - self.pending.from_ms >= CHECKPOINT_AGE_MS)
+    }
+
+    /// Whether the pending evidence holds an accepted beat, so that writing it covers time.
+    /// Refused beats alone make a segment that starts and ends at one instant; such evidence
+    /// waits for the next checkpoint (or the end), because the segment after it would start at
+    /// the same instant, and a session's segments are told apart by where they start.
+    pub fn pending_covers_time(&self) -> bool {
+        self.pending.beats > 0
+    }
+
+    /// The stream moved to the local day `day`, whose credit so far (by other streams) is
+    /// `day_base_ms`, and the evidence to write first as the old day's segment, ending at the
+    /// last accepted beat. Evidence of refused beats alone carries over instead (see
+    /// [`StreamState::pending_covers_time`]); it holds no credit, so no day's total changes.
+    pub fn on_new_day(&self, day: &str, day_base_ms: i64) -> (StreamState, Option<Pending>) {
+        if self.pending_covers_time() {
+            (self.checkpointed(self.last_ms, day, Some(day_base_ms)), Some(self.pending.clone()))
+        } else {
+            let mut next = self.clone();
+            next.day = day.to_string();
+            next.day_base_ms = day_base_ms;
+            (next, None)
+        }
     }
 
     /// The state after its pending evidence was written: bases absorb it, and the stream moves
@@ -113,6 +196,7 @@ impl StreamState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn state() -> StreamState {
         StreamState {
@@ -126,6 +210,7 @@ mod tests {
             module_base_ms: 120_000,
             session_base_ms: 0,
             pending: Pending::default(),
+            restored: false,
         }
     }
 
@@ -150,5 +235,106 @@ mod tests {
         assert_eq!(next.module_credited_ms(), s.module_credited_ms(), "a checkpoint changes no total");
         let new_day = s.checkpointed(90_000, "2026-11-03", Some(0));
         assert_eq!(new_day.today_credited_ms(), 0);
+    }
+
+    /// What the database holds in the model below: credit written, and the last beat written.
+    struct Written {
+        credited_ms: i64,
+        last_ms: i64,
+    }
+
+    /// Runs beats (gap since the previous beat, visible, active) through one stream the way the
+    /// service does, checkpointing when due. Just before each beat whose index is in `losses`,
+    /// the live store loses the stream and the beat rebuilds it from what was written. Returns
+    /// the credit at the end (written and pending) and the wall-clock time that passed.
+    fn run(p: &CreditPolicy, beats: &[(i64, bool, bool)], losses: &[usize]) -> (i64, i64) {
+        let start = 1_000_000;
+        let mut db = Written { credited_ms: 0, last_ms: start };
+        let mut s = state();
+        s.module_base_ms = 0;
+        s.last_ms = start;
+        s.pending = Pending::starting_at(start);
+        let mut now = start;
+        for (i, &(gap, visible, active)) in beats.iter().enumerate() {
+            now += gap;
+            if losses.contains(&i) {
+                s = StreamState::restored(Durable {
+                    session_id: s.session_id,
+                    module_id: s.module_id,
+                    version_id: s.version_id,
+                    min_engaged_ms: s.min_engaged_ms,
+                    last_ms: db.last_ms,
+                    day: s.day.clone(),
+                    day_base_ms: db.credited_ms,
+                    module_base_ms: db.credited_ms,
+                    session_base_ms: db.credited_ms,
+                });
+            }
+            s.beat(p, now, visible, active);
+            if s.checkpoint_due(now) {
+                db.credited_ms += s.pending.credited_ms;
+                db.last_ms = now;
+                s = s.checkpointed(now, &s.day.clone(), None);
+            }
+        }
+        (s.module_credited_ms(), now - start)
+    }
+
+    /// Beats as clients send them: mostly on time, some late, early, hidden or idle.
+    fn beats() -> impl Strategy<Value = Vec<(i64, bool, bool)>> {
+        prop::collection::vec((0i64..200_000, prop::bool::weighted(0.85), prop::bool::weighted(0.85)), 1..120)
+    }
+
+    /// Beats that are all on screen and active, `spacing` ms apart.
+    fn steady(spacing: i64, n: usize) -> Vec<(i64, bool, bool)> {
+        vec![(spacing, true, true); n]
+    }
+
+    #[test]
+    fn a_loss_at_any_point_of_steady_beats_costs_less_than_one_checkpoint_interval() {
+        let p = CreditPolicy::default();
+        // Every spacing the rules credit, from the minimum gap to the idle limit.
+        for spacing in (p.min_gap_ms..=p.idle_limit_ms).step_by(1_000) {
+            let beats = steady(spacing, 40);
+            let (kept, _) = run(&p, &beats, &[]);
+            for at in 0..beats.len() {
+                let (after_loss, wall) = run(&p, &beats, &[at]);
+                let lost = kept - after_loss;
+                assert!(
+                    lost < CHECKPOINT_CREDIT_MS,
+                    "spacing {spacing} ms, loss before beat {at}: lost {lost} ms"
+                );
+                assert!(
+                    after_loss <= kept && after_loss <= wall,
+                    "spacing {spacing} ms: a steady stream gains nothing"
+                );
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_loss_costs_under_a_checkpoint_interval_and_a_minimum_gap_and_gains_under_two_beat_caps(
+            seq in beats(),
+            at in 0usize..120,
+        ) {
+            let p = CreditPolicy::default();
+            let (kept, wall) = run(&p, &seq, &[]);
+            let (after_loss, _) = run(&p, &seq, &[at % seq.len()]);
+            prop_assert!(after_loss <= wall, "credited {after_loss} ms in {wall} ms of wall clock");
+            prop_assert!(kept - after_loss < CHECKPOINT_CREDIT_MS + p.min_gap_ms, "lost {} ms", kept - after_loss);
+            prop_assert!(after_loss - kept < 2 * p.beat_cap_ms(), "gained {} ms", after_loss - kept);
+        }
+
+        #[test]
+        fn however_often_the_stream_is_lost_credit_stays_within_the_wall_clock_and_the_daily_cap(
+            seq in beats(),
+            losses in prop::collection::vec(0usize..120, 0..40),
+        ) {
+            let p = CreditPolicy { daily_cap_ms: 3_600_000, ..CreditPolicy::default() };
+            let (credited, wall) = run(&p, &seq, &losses);
+            prop_assert!(credited <= wall, "credited {credited} ms in {wall} ms of wall clock");
+            prop_assert!(credited <= p.daily_cap_ms);
+        }
     }
 }

@@ -133,6 +133,7 @@ mod tests {
             module_base_ms: 0,
             session_base_ms: 0,
             pending: Pending::default(),
+            restored: false,
         }
     }
 

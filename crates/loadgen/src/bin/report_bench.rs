@@ -133,6 +133,7 @@ async fn streamed_over_http(url: &str) -> anyhow::Result<()> {
         smtp_url: None,
         mail_from: "Penkom <noreply@penkom.test>".into(),
         certificates: Default::default(),
+        node_id: None,
         log_format: "text".into(),
     };
     let serve = ServeSettings {

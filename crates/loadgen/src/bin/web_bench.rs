@@ -156,6 +156,7 @@ async fn main() -> anyhow::Result<()> {
         smtp_url: None,
         mail_from: "Penkom <noreply@penkom.test>".into(),
         certificates: CertificateSettings::default(),
+        node_id: None,
         log_format: "text".into(),
     };
     let serve = ServeSettings {

@@ -27,6 +27,9 @@ pub struct Model {
     pub attempts: i32,
     /// A worker holds the message until then.
     pub claimed_until: Option<DateTimeUtc>,
+    /// The node holding the claim ([`claimed_until`](Self::claimed_until)); a node that
+    /// restarts releases its own.
+    pub claimed_by: Option<String>,
     pub sent_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
