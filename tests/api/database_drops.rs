@@ -103,24 +103,48 @@ async fn terminated_database_connections_answer_503_never_500_and_writes_happen_
             }
         }));
     }
-    // Writers: study sessions started and beaten.
+    // Writers: study sessions started, and one session beaten every 30 s of server time.
     {
         let (app, seen, running) = (app.clone(), seen.clone(), running.clone());
-        let (token, module) = (learners[2].0.clone(), c.modules[0].clone());
+        let (token, module) = (learners[3].0.clone(), c.modules[0].clone());
         load.push(tokio::spawn(async move {
             while running.load(Ordering::SeqCst) {
                 let path = format!("/api/v1/modules/{module}/sessions");
-                let res = app.post_json(&path, Some(&token), &json!({})).await;
-                note(&seen, "session_start", res.status().as_u16()).await;
-                let Ok(body) = res.json::<Value>().await else { continue };
-                let Some(session) = body["session_id"].as_str() else { continue };
-                let beat = json!({"visible": true, "active": true});
-                let path = format!("/api/v1/sessions/{session}/heartbeat");
-                let res = app.post_json(&path, Some(&token), &beat).await;
-                note(&seen, "heartbeat", res.status().as_u16()).await;
+                note(
+                    &seen,
+                    "session_start",
+                    app.post_json(&path, Some(&token), &json!({})).await.status().as_u16(),
+                )
+                .await;
             }
         }));
     }
+    let studying = {
+        let (app, seen, running) = (app.clone(), seen.clone(), running.clone());
+        let (token, module) = (learners[2].0.clone(), c.modules[1].clone());
+        tokio::spawn(async move {
+            let path = format!("/api/v1/modules/{module}/sessions");
+            let session = loop {
+                let res = app.post_json(&path, Some(&token), &json!({})).await;
+                if res.status() == 201 {
+                    break res.json::<Value>().await.unwrap()["session_id"].as_str().unwrap().to_string();
+                }
+            };
+            let beat = json!({"visible": true, "active": true});
+            let mut live = 0;
+            while running.load(Ordering::SeqCst) {
+                app.clock.advance(Duration::seconds(30));
+                let res = app
+                    .post_json(&format!("/api/v1/sessions/{session}/heartbeat"), Some(&token), &beat)
+                    .await;
+                note(&seen, "heartbeat", res.status().as_u16()).await;
+                if res.status() == 200 {
+                    live = res.json::<Value>().await.unwrap()["module_credited_seconds"].as_i64().unwrap();
+                }
+            }
+            (token, session, live)
+        })
+    };
     // Submitters: each learner submits until it is answered, retrying a 503 as a client should.
     // A pass whose certificate could not be issued yet (its connection dropped after the
     // completion committed) is submitted again, which issues it (else the sweep would).
@@ -150,6 +174,7 @@ async fn terminated_database_connections_answer_503_never_500_and_writes_happen_
     for l in load {
         l.await.unwrap();
     }
+    let (token, session, live) = studying.await.unwrap();
     let ended = killer.await.unwrap();
     let seen = seen.lock().await.clone();
     eprintln!("connections ended: {ended}; answers: {seen:?}");
@@ -157,6 +182,13 @@ async fn terminated_database_connections_answer_503_never_500_and_writes_happen_
     let faults: Vec<_> = seen.iter().filter(|((_, s), _)| *s >= 500 && *s != 503).collect();
     assert!(faults.is_empty(), "answers other than 503 for a dropped connection: {faults:?}");
     assert!(seen.keys().any(|(k, s)| *k == "read" && *s == 200), "reads were served: {seen:?}");
+
+    // Study time: every second the live store credited reached the database (a checkpoint
+    // whose write failed was put back and written again).
+    let res = app.post_json(&format!("/api/v1/sessions/{session}/end"), Some(&token), &json!({})).await;
+    assert_eq!(res.status(), 200);
+    let written = res.json::<Value>().await.unwrap()["module_credited_seconds"].as_i64().unwrap();
+    assert!(live > 0 && written >= live, "credited {live} s live, {written} s written");
 
     // Exactly once: one completion, one certificate and one credit per learner, as answered.
     for ((token, _), certificate) in learners.iter().zip(&certificates) {
@@ -169,5 +201,53 @@ async fn terminated_database_connections_answer_503_never_500_and_writes_happen_
         assert_eq!(jp["entries"].as_array().map(Vec::len), Some(1), "{jp}");
     }
     let app = Arc::try_unwrap(app).ok().expect("no task holds the app");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_checkpoint_the_database_cannot_take_goes_back_into_the_stream_and_is_written_later() {
+    let Some(admin_url) = std::env::var("PENKOM_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+        eprintln!("skipped: PENKOM_TEST_DATABASE_URL is not set (the database is closed on PostgreSQL)");
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let c = course_worth(&app, post_test(3, 0, 4, false), "1").await;
+    let (token, module) = (c.learner.clone(), c.modules[0].clone());
+    let res = app.post_json(&format!("/api/v1/modules/{module}/sessions"), Some(&token), &json!({})).await;
+    let session = res.json::<Value>().await.unwrap()["session_id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/sessions/{session}/heartbeat");
+    let body = json!({"visible": true, "active": true});
+    let beat = |secs: i64| {
+        app.clock.advance(Duration::seconds(secs));
+        app.post_json(&path, Some(&token), &body)
+    };
+    assert_eq!(beat(30).await.status(), 200);
+
+    // The database goes away for a while: no connection to it is allowed, and those the
+    // server holds are ended.
+    let name = app.env.settings.database_url.as_deref().unwrap().rsplit('/').next().unwrap().to_string();
+    let admin = penkom_storage::connect(&admin_url, 1).await.unwrap();
+    admin.execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await.unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .unwrap();
+    // This beat makes a checkpoint due (60 s of credit); its write cannot be made.
+    let res = beat(30).await;
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().contains_key("retry-after"));
+    admin.execute_unprepared(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await.unwrap();
+
+    // The credit went back into the stream: the next checkpoint writes all of it.
+    let res = beat(30).await;
+    assert_eq!(res.status(), 200);
+    let live = res.json::<Value>().await.unwrap()["module_credited_seconds"].as_i64().unwrap();
+    assert_eq!(live, 90);
+    let res = app.post_json(&format!("/api/v1/sessions/{session}/end"), Some(&token), &json!({})).await;
+    let written = res.json::<Value>().await.unwrap()["module_credited_seconds"].as_i64().unwrap();
+    assert_eq!(written, 90, "nothing credited was lost with the failed write");
+    admin.close().await.ok();
     app.stop().await;
 }

@@ -40,7 +40,8 @@ pub enum IssueError {
 impl Certificates {
     /// Issues a certificate for every completion that has none, oldest first. Returns how many
     /// were issued. A completion that cannot be issued is logged and skipped, so one bad row
-    /// never holds up everyone else's certificates; the next sweep tries it again.
+    /// never holds up everyone else's certificates; the next sweep tries it again. A transient
+    /// database failure ends the sweep with that error instead: it is not done.
     pub async fn issue_pending(&self) -> Result<usize, DbErr> {
         let mut issued = 0;
         // Ids already tried in this sweep: a failing completion stays pending, and the cursor
@@ -80,6 +81,9 @@ impl Certificates {
                 match self.issue(id).await {
                     Ok((_, true)) => issued += 1,
                     Ok((_, false)) => {}
+                    // The database failing for a moment fails everyone's issuance: the sweep is
+                    // not done (a start-up sweep keeps its node unready) and runs again.
+                    Err(IssueError::Db(e)) if penkom_storage::is_transient(&e) => return Err(e),
                     Err(e) => {
                         tracing::error!(completion = %id, error = %e, "cannot issue this certificate; skipped")
                     }

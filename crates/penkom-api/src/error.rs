@@ -49,19 +49,26 @@ pub struct ApiError {
 #[derive(Debug, Clone, Copy)]
 pub struct TransientFailure;
 
-impl TransientFailure {
-    /// Marks `res` if `transient`; every conversion of an [`ApiError`] into an answer (JSON or
-    /// page) calls it.
-    pub fn mark(res: &mut Response, transient: bool) {
-        if transient {
-            res.extensions_mut().insert(TransientFailure);
-        }
-    }
-}
-
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self { status, code, message: message.into(), details: None, retry_after: None, transient: false }
+    }
+
+    /// What every answer made from an error carries besides its body, whatever its format
+    /// (JSON, a page, the verification page): `Retry-After` when the client should wait, and the
+    /// [`TransientFailure`] mark. Every conversion of an `ApiError` into an answer calls this,
+    /// with the error's own `retry_after` and `transient`.
+    pub fn finish(retry_after: Option<Duration>, transient: bool, res: &mut Response) {
+        if let Some(after) = retry_after {
+            // Round up: a client that waits the advertised time must then succeed.
+            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        if transient {
+            res.extensions_mut().insert(TransientFailure);
+        }
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
@@ -108,19 +115,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let transient = self.transient;
         let body = ErrorBody {
             error: ErrorDetail { code: self.code.to_string(), message: self.message, details: self.details },
         };
         let mut res = (self.status, Json(body)).into_response();
-        TransientFailure::mark(&mut res, transient);
-        if let Some(after) = self.retry_after {
-            // Round up: a client that waits the advertised time must then succeed.
-            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
-            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-        }
+        ApiError::finish(self.retry_after, self.transient, &mut res);
         res
     }
 }
@@ -145,7 +144,9 @@ impl From<penkom_storage::DbErr> for ApiError {
 impl From<live_store::LiveStoreError> for ApiError {
     fn from(e: live_store::LiveStoreError) -> Self {
         match e {
-            live_store::LiveStoreError::Unavailable(_) => ApiError::unavailable(e),
+            live_store::LiveStoreError::Unavailable(_) => {
+                ApiError { retry_after: Some(Duration::from_secs(1)), ..ApiError::unavailable(e) }
+            }
         }
     }
 }

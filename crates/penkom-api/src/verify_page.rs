@@ -46,12 +46,7 @@ pub fn refusal(e: crate::error::ApiError) -> axum::response::Response {
         code = e.code,
     );
     let mut res = (e.status, axum::response::Html(html)).into_response();
-    if let Some(after) = e.retry_after {
-        let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
-        if let Ok(v) = axum::http::HeaderValue::from_str(&secs.max(1).to_string()) {
-            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-        }
-    }
+    crate::error::ApiError::finish(e.retry_after, e.transient, &mut res);
     res
 }
 

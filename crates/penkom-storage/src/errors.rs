@@ -20,7 +20,8 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 ///   (operator intervention) or 08 (connection exception); the statement after it then meets a
 ///   closed socket.
 /// - The database refused for now: too many connections (53300), a statement timeout (57014),
-///   a serialization failure or a deadlock (40001, 40P01), or SQLite's write lock held longer
+///   a lock not available (55P03), a serialization failure or a deadlock (40001, 40P01), or
+///   SQLite's write lock held longer
 ///   than the busy timeout.
 ///
 /// A transaction that failed this way was rolled back as a whole (PostgreSQL aborts it, and a
@@ -49,7 +50,9 @@ fn sqlx_transient(e: &sqlx::Error) -> bool {
 
 /// PostgreSQL's SQLSTATEs for conditions that pass (see [`is_transient`]).
 fn transient_sqlstate(code: &str) -> bool {
-    code.starts_with("08") || code.starts_with("57P") || matches!(code, "57014" | "53300" | "40001" | "40P01")
+    code.starts_with("08")
+        || code.starts_with("57P")
+        || matches!(code, "57014" | "53300" | "55P03" | "40001" | "40P01")
 }
 
 /// SQLite reports a held lock as text only (sqlx gives its result code as a string too, but
@@ -81,7 +84,8 @@ mod tests {
         assert!(!is_transient(&query(sqlx::Error::RowNotFound)));
         assert!(!is_transient(&DbErr::Custom("syntax error at or near".into())));
         assert!(!is_transient(&DbErr::RecordNotFound("x".into())));
-        for code in ["57P01", "57P02", "57P03", "08006", "08003", "40001", "40P01", "53300", "57014"] {
+        for code in ["57P01", "57P02", "57P03", "08006", "08003", "40001", "40P01", "53300", "55P03", "57014"]
+        {
             assert!(transient_sqlstate(code), "{code}");
         }
         for code in ["23505", "22P02", "42601", "22021", "P0001"] {

@@ -81,12 +81,7 @@ impl IntoResponse for PageError {
             code: e.code,
         };
         let mut res = crate::render::html(e.status, &page);
-        if let Some(after) = e.retry_after
-            && let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
-        {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        penkom_api::error::TransientFailure::mark(&mut res, e.transient);
+        ApiError::finish(e.retry_after, e.transient, &mut res);
         res
     }
 }

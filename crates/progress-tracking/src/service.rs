@@ -8,7 +8,8 @@
 //! everywhere. The database is written only when a checkpoint is due, at end and at completion,
 //! and always *after* the live state that absorbed the evidence was stored: a lost race can then
 //! never write the same evidence twice, and a crash between the two loses at most one
-//! checkpoint interval of credit.
+//! checkpoint interval of credit. A write that fails (the database is away) is tried again, then
+//! undone in the live store ([`Progress::write_or_undo`]), so a failed write loses nothing.
 //!
 //! Round trips: on Redis every live-store call crosses the network, and a beat is the hottest
 //! request there is. So a node remembers each stream it stored ([`StreamCache`]) and a beat goes
@@ -202,25 +203,58 @@ impl Progress {
         }
     }
 
-    /// Stores `state` (or "no stream") if the stream is still at `expected`. `Ok(Ok(()))` when
-    /// stored (and remembered); `Ok(Err(current))` with the current stream when not. Takes the
-    /// state by value so that remembering it costs no copy on the hot path.
+    /// Stores `state` (or "no stream") if the stream is still at `expected`. `Ok(Ok(version))`
+    /// when stored (and remembered); `Ok(Err(current))` with the current stream when not. Takes
+    /// the state by value so that remembering it costs no copy on the hot path.
     async fn swap(
         &self,
         person: UserId,
         key: &str,
         expected: u64,
         state: Option<StreamState>,
-    ) -> Result<Result<(), Seen>, LiveStoreError> {
+    ) -> Result<Result<u64, Seen>, LiveStoreError> {
         match self.live.store_if(key, expected, &encode(state.as_ref()), STREAM_TTL).await? {
             Swap::Stored { version } => {
                 if let (Some(cache), Some(state)) = (&self.streams, state) {
                     cache.put(person, version, state);
                 }
-                Ok(Ok(()))
+                Ok(Ok(version))
             }
             Swap::Conflict { current } => Ok(Err(seen_from(current))),
         }
+    }
+
+    /// Writes the evidence a checkpoint took out of the live stream (stored at `version`). If the
+    /// database cannot take it, the checkpoint is undone: the stream goes back to `undo` (the
+    /// same stream with the evidence still pending) if nothing changed it since, so the next
+    /// checkpoint writes the evidence again and no credit is lost with a failed write. (Should
+    /// the failed write have committed after all, that next write extends it: see
+    /// [`Progress::write_segment`].)
+    async fn write_or_undo(
+        &self,
+        person: UserId,
+        key: &str,
+        version: u64,
+        undo: Option<StreamState>,
+        writes: &[(StreamState, Pending, String, i64)],
+    ) -> Result<(), StudyError> {
+        for (s, pending, day, to) in writes {
+            if let Err(e) = self.write_segment(person, s, pending, day, *to).await {
+                match undo {
+                    Some(undo) => match self.swap(person, key, version, Some(undo)).await {
+                        Ok(Ok(_)) => {
+                            tracing::warn!(error = %e, "study evidence not written; its checkpoint was undone")
+                        }
+                        _ => {
+                            tracing::error!(error = %e, "study evidence not written, and the stream moved on: credit lost")
+                        }
+                    },
+                    None => tracing::error!(error = %e, "study evidence not written: credit lost"),
+                }
+                return Err(e.into());
+            }
+        }
+        Ok(())
     }
 
     pub fn policy(&self) -> &CreditPolicy {
@@ -288,6 +322,18 @@ impl Progress {
     }
 
     /// Writes the evidence gathered since the last checkpoint as one segment.
+    ///
+    /// Idempotent, and safe against a second writer of the same segment. A session's segments
+    /// follow one another: each starts where the one before it ended (at the last accepted
+    /// beat), so (session, start) names a segment. The same evidence written again (a retry
+    /// whose first write did commit, a live store back from an older snapshot) changes nothing;
+    /// evidence that reaches further from the same start (a checkpoint put back into the live
+    /// store after its write failed, then written with the beats since; a stream rebuilt from the
+    /// database while another node's write of that segment was still under way) replaces the
+    /// shorter copy, so one stretch of time is never counted in two segments.
+    ///
+    /// A transient failure is tried again (three tries in about a third of a second): the live
+    /// store has already moved past this evidence, so giving up at once would cost credit.
     async fn write_segment(
         &self,
         person: UserId,
@@ -296,10 +342,11 @@ impl Progress {
         day: &str,
         to_ms: i64,
     ) -> Result<(), DbErr> {
+        use sea_orm::sea_query::{Alias, OnConflict};
         if pending.is_empty() {
             return Ok(());
         }
-        study_segment::ActiveModel {
+        let row = study_segment::ActiveModel {
             id: Set(Uuid::now_v7()),
             session_id: Set(state.session_id),
             person_id: Set(person.0),
@@ -311,15 +358,29 @@ impl Progress {
             too_fast: Set(i32::try_from(pending.too_fast).unwrap_or(i32::MAX)),
             credited_ms: Set(pending.credited_ms),
             rejected: Set(serde_json::to_string(&pending.rejected_ms).unwrap_or_else(|_| "{}".into())),
+        };
+        use study_segment::Column as C;
+        let longer = sea_orm::ExprTrait::lt(
+            Expr::col((study_segment::Entity, C::ToAt)),
+            Expr::col((Alias::new("excluded"), C::ToAt)),
+        );
+        let on_conflict = OnConflict::columns([C::SessionId, C::FromAt])
+            .update_columns([C::Day, C::ToAt, C::Beats, C::TooFast, C::CreditedMs, C::Rejected])
+            .action_and_where(longer)
+            .to_owned();
+        let mut tries = 0;
+        loop {
+            let insert = study_segment::Entity::insert(row.clone()).on_conflict(on_conflict.clone());
+            match insert.exec_without_returning(&self.db).await {
+                Ok(_) => return Ok(()),
+                Err(e) if tries < 2 && penkom_storage::is_transient(&e) => {
+                    tries += 1;
+                    tracing::warn!(error = %e, "writing study evidence failed for a moment; trying again");
+                    tokio::time::sleep(Duration::from_millis(100 * tries)).await;
+                }
+                Err(e) => return Err(e),
+            }
         }
-        .insert(&self.db)
-        .await
-        .map(|_| ())
-        .or_else(|e| {
-            // The same evidence written twice (a live store that came back from an older
-            // snapshot) hits the unique (session, from) index: the first copy stands.
-            if penkom_storage::is_unique_violation(&e) { Ok(()) } else { Err(e) }
-        })
     }
 
     /// Starts a session on `module` for `person`, ending (superseding) any other.
@@ -530,18 +591,27 @@ impl Progress {
             }
             // A refused (too fast) beat is stored too: the evidence counts refused beats.
             let verdict = state.beat(&self.policy, ms(now), visible, active);
+            // What to put back if the checkpoint's write fails: this beat, evidence still
+            // pending (not across a day change, whose old day cannot be pending any more).
+            let mut undo = None;
             if state.checkpoint_due(ms(now)) {
-                to_write.push((state.clone(), state.pending.clone(), state.day.clone(), ms(now)));
-                state = state.checkpointed(ms(now), &today, None);
+                if to_write.is_empty() {
+                    undo = Some(state.clone());
+                }
+                // A segment ends at the last accepted beat, where the next one starts (see
+                // `write_segment`), also when a refused beat found the checkpoint due.
+                to_write.push((state.clone(), state.pending.clone(), state.day.clone(), state.last_ms));
+                state = state.checkpointed(state.last_ms, &today, None);
             }
             let report = self.report(&state);
-            if let Err(current) = self.swap(person, &key, version, Some(state)).await? {
-                next = Some(current);
-                continue;
-            }
-            for (s, pending, day, to) in &to_write {
-                self.write_segment(person, s, pending, day, *to).await?;
-            }
+            let stored = match self.swap(person, &key, version, Some(state)).await? {
+                Ok(stored) => stored,
+                Err(current) => {
+                    next = Some(current);
+                    continue;
+                }
+            };
+            self.write_or_undo(person, &key, stored, undo, &to_write).await?;
             if let BeatVerdict::TooFast { retry_after_ms } = verdict {
                 return Err(StudyError::TooFast {
                     retry_after: Duration::from_millis(retry_after_ms.max(0) as u64),
@@ -578,7 +648,7 @@ impl Progress {
             let seen = self.stream_of(&key, &mut next).await?;
             let Some(state) = seen.state.filter(|s| s.session_id == session_id) else { break };
             match self.swap(person, &key, seen.version, None).await? {
-                Ok(()) => {
+                Ok(_) => {
                     self.write_segment(person, &state, &state.pending, &state.day, state.last_ms).await?;
                     break;
                 }
@@ -611,8 +681,9 @@ impl Progress {
             }
             let checkpointed = state.checkpointed(state.last_ms, &state.day, None);
             match self.swap(person, &key, seen.version, Some(checkpointed)).await? {
-                Ok(()) => {
-                    self.write_segment(person, &state, &state.pending, &state.day, state.last_ms).await?;
+                Ok(stored) => {
+                    let write = [(state.clone(), state.pending.clone(), state.day.clone(), state.last_ms)];
+                    self.write_or_undo(person, &key, stored, Some(state), &write).await?;
                     break;
                 }
                 Err(current) => next = Some(current),

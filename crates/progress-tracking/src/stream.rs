@@ -12,7 +12,9 @@ use crate::credit::{BeatVerdict, CreditPolicy, Rejection, judge_beat};
 /// Evidence gathered since the last checkpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
-    /// Server time (ms) of the first event since the checkpoint.
+    /// Server time (ms) where this evidence starts: the session start, or the last accepted
+    /// beat when the previous segment was written (where that segment ends). A session's
+    /// segments thus follow one another, and a segment is named by its session and start.
     pub from_ms: i64,
     pub beats: u32,
     pub too_fast: u32,
@@ -88,8 +90,9 @@ impl StreamState {
     /// most the credit that was pending (under [`CHECKPOINT_CREDIT_MS`]) plus, when the beat that
     /// found the loss came too soon after the last lost one to be accepted, that short gap
     /// (under the minimum gap). The price is that the first beat may be credited, up to one
-    /// beat's cap, for time a lost beat had refused (a hidden page): never more than the wall
-    /// clock since the checkpoint, so never more than the wall clock in all.
+    /// beat's cap, for time a lost beat had refused (a hidden page) or for an absence the normal
+    /// idle limit would have refused: never more than the wall clock since the checkpoint, so
+    /// never more than the wall clock in all.
     pub fn restored(d: Durable) -> StreamState {
         StreamState {
             session_id: d.session_id,
@@ -129,9 +132,6 @@ impl StreamState {
             policy
         };
         let verdict = judge_beat(policy, self.last_ms, now_ms, visible, active, self.today_credited_ms());
-        if self.pending.is_empty() {
-            self.pending.from_ms = self.last_ms;
-        }
         match verdict {
             BeatVerdict::TooFast { .. } => self.pending.too_fast += 1,
             BeatVerdict::Accepted { credited_ms, rejected_ms, reason, .. } => {
@@ -177,8 +177,9 @@ impl StreamState {
         }
     }
 
-    /// The state after its pending evidence was written: bases absorb it, and the stream moves
-    /// to `day` (whose credit so far is `day_base_ms` when the day changed).
+    /// The state after its pending evidence was written up to `now_ms` (the last accepted beat,
+    /// where the next evidence starts): bases absorb it, and the stream moves to `day` (whose
+    /// credit so far is `day_base_ms` when the day changed).
     pub fn checkpointed(&self, now_ms: i64, day: &str, new_day_base_ms: Option<i64>) -> StreamState {
         let mut next = self.clone();
         next.session_base_ms += self.pending.credited_ms;
@@ -272,9 +273,10 @@ mod tests {
             }
             s.beat(p, now, visible, active);
             if s.checkpoint_due(now) {
+                // As the service: the segment ends at the last accepted beat.
                 db.credited_ms += s.pending.credited_ms;
-                db.last_ms = now;
-                s = s.checkpointed(now, &s.day.clone(), None);
+                db.last_ms = s.last_ms;
+                s = s.checkpointed(s.last_ms, &s.day.clone(), None);
             }
         }
         (s.module_credited_ms(), now - start)
