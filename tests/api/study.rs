@@ -346,6 +346,35 @@ async fn losing_the_live_stream_costs_less_than_one_checkpoint_interval_at_every
 }
 
 #[tokio::test]
+async fn evidence_written_twice_from_one_start_is_kept_once_the_longer_copy_winning() {
+    let app = TestApp::spawn().await;
+    let (learner, module, _) = enrolled(&app, 600).await;
+    let session = start(&app, &learner, &module).await;
+    beat_after(&app, &learner, &session, 30).await;
+    let me = app.get_ok("/api/v1/me", &learner).await;
+    let key = format!("stream:{}", me["id"].as_str().unwrap());
+    let snapshot = app.live.load(&key).await.unwrap().unwrap();
+    // This beat checkpoints 60 s: a segment from the session start.
+    beat_after(&app, &learner, &session, 30).await;
+    // The live store comes back from the older snapshot (30 s pending from the start, already
+    // written as part of that segment), and the stream goes on from there.
+    let now = app.live.load(&key).await.unwrap().unwrap();
+    let stored =
+        app.live.store_if(&key, now.version, &snapshot.value, std::time::Duration::from_secs(600)).await;
+    assert!(stored.unwrap().is_stored());
+    // 60 s since the snapshot's last beat: 45 s credited, and a checkpoint from the same start.
+    let live = beat_after(&app, &learner, &session, 30).await["module_credited_seconds"].as_i64().unwrap();
+    assert_eq!(live, 75);
+    let res = app.post_json(&format!("/api/v1/sessions/{session}/end"), Some(&learner), &json!({})).await;
+    let written: Value = res.json().await.unwrap();
+    assert_eq!(written["module_credited_seconds"], 75, "the longer copy stands, counted once: {written}");
+    let evidence = app.get_ok(&format!("/api/v1/me/modules/{module}/progress"), &learner).await;
+    let segments = evidence["sessions"][0]["segments"].as_array().unwrap().len();
+    assert_eq!(segments, 1, "one segment from the session start: {evidence}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn the_simulated_clock_moves_only_when_enabled_and_only_forward() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("admin").await;
