@@ -21,6 +21,15 @@ async fn note(seen: &Seen, kind: &'static str, status: u16) {
     *seen.lock().await.entry((kind, status)).or_default() += 1;
 }
 
+/// The PostgreSQL the suite runs on, if it does; else says why the test is skipped.
+fn postgres_admin_url(why: &str) -> Option<String> {
+    let url = std::env::var("PENKOM_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty());
+    if url.is_none() {
+        eprintln!("skipped: PENKOM_TEST_DATABASE_URL is not set ({why})");
+    }
+    url
+}
+
 /// Learners enrolled on `c`'s course, each with its modules studied and an attempt whose right
 /// answers are saved. Returns (learner token, attempt id) for `c`'s learner and three more.
 async fn ready_to_submit(app: &TestApp, c: &Course) -> Vec<(String, String)> {
@@ -54,11 +63,9 @@ async fn ready_to_submit(app: &TestApp, c: &Course) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn terminated_database_connections_answer_503_never_500_and_writes_happen_once() {
-    let Some(url) = std::env::var("PENKOM_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
-        eprintln!("skipped: PENKOM_TEST_DATABASE_URL is not set (connections are ended on PostgreSQL)");
+    if postgres_admin_url("connections are ended on PostgreSQL").is_none() {
         return;
-    };
-    drop(url);
+    }
     let app = TestApp::spawn().await;
     let c = course_worth(&app, post_test(3, 0, 4, false), "2").await;
     let learners = ready_to_submit(&app, &c).await;
@@ -206,8 +213,7 @@ async fn terminated_database_connections_answer_503_never_500_and_writes_happen_
 
 #[tokio::test]
 async fn a_checkpoint_the_database_cannot_take_goes_back_into_the_stream_and_is_written_later() {
-    let Some(admin_url) = std::env::var("PENKOM_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
-        eprintln!("skipped: PENKOM_TEST_DATABASE_URL is not set (the database is closed on PostgreSQL)");
+    let Some(admin_url) = postgres_admin_url("the database is closed on PostgreSQL") else {
         return;
     };
     let app = TestApp::spawn().await;

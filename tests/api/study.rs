@@ -351,8 +351,7 @@ async fn evidence_written_twice_from_one_start_is_kept_once_the_longer_copy_winn
     let (learner, module, _) = enrolled(&app, 600).await;
     let session = start(&app, &learner, &module).await;
     beat_after(&app, &learner, &session, 30).await;
-    let me = app.get_ok("/api/v1/me", &learner).await;
-    let key = format!("stream:{}", me["id"].as_str().unwrap());
+    let key = app.stream_key(&learner).await;
     let snapshot = app.live.load(&key).await.unwrap().unwrap();
     // This beat checkpoints 60 s: a segment from the session start.
     beat_after(&app, &learner, &session, 30).await;

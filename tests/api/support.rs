@@ -237,8 +237,14 @@ impl TestApp {
 
     /// Forgets a learner's live study stream, as a Redis restart would.
     pub async fn env_live_clear(&self, token: &str) {
+        let key = self.stream_key(token).await;
+        self.live.clear(&key).await.expect("clear live state");
+    }
+
+    /// The live-store key of the study stream of the person `token` belongs to.
+    pub async fn stream_key(&self, token: &str) -> String {
         let me: Value = self.get_ok("/api/v1/me", token).await;
-        self.live.clear(&format!("stream:{}", me["id"].as_str().unwrap())).await.expect("clear live state");
+        format!("stream:{}", me["id"].as_str().unwrap())
     }
 
     pub fn url(&self, path: &str) -> String {
