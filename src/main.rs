@@ -304,8 +304,11 @@ async fn main() -> anyhow::Result<()> {
             };
             let report = services.certificates.audit(trusted.as_ref()).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
-            if let Some(broken) = report.broken {
-                eprintln!("the certificate log is broken at entry {}: {}", broken.seq, broken.reason);
+            // Every problem, one line each, so an operator sees the whole damage at once.
+            for broken in &report.broken {
+                eprintln!("the record log is broken at entry {}: {}", broken.seq, broken.reason);
+            }
+            if !report.broken.is_empty() {
                 std::process::exit(1);
             }
         }

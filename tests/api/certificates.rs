@@ -12,7 +12,7 @@ use crate::post_test::{Course, course_worth, post_test, right_answers, start_att
 use crate::support::{TestApp, TestEnv, error_code, penkom};
 
 /// Studies and passes `c`; returns the submit answer.
-async fn pass(app: &TestApp, c: &Course) -> Value {
+pub(crate) async fn pass(app: &TestApp, c: &Course) -> Value {
     study_course(app, c).await;
     answer_right(app, c).await;
     let (status, body) = submit(app, &c.learner, &open_attempt(app, c).await).await;
@@ -244,15 +244,15 @@ async fn a_completion_yields_one_certificate_that_verifies_until_revoked() {
     );
     assert_eq!(report["status_list_date"], list["validFrom"]);
 
-    // The log has both events; its signed head says so.
+    // The log has both events and the ledger entry each made; its signed head says so.
     let head: Value = app.get("/api/v1/log/head", None).await.json().await.unwrap();
-    assert_eq!(head["credentialSubject"]["treeSize"], 2);
+    assert_eq!(head["credentialSubject"]["treeSize"], 4);
     let keys = certificates::PublicKeys::from_jwks(&jwks);
     certificates::proof::verify(&head, |m| keys.resolve(m)).expect("the head is signed");
 }
 
 /// `penkom audit` on `env`, optionally against a saved head: (exit success, report, stderr).
-fn audit(env: &TestEnv, head: Option<&str>) -> (bool, Value, String) {
+pub fn audit(env: &TestEnv, head: Option<&str>) -> (bool, Value, String) {
     let mut args = vec!["audit"];
     if let Some(h) = head {
         args.extend(["--head", h]);
@@ -282,8 +282,10 @@ async fn the_audit_finds_rows_edited_in_the_database() {
     let head_file = write_json(dir.path(), "head.json", &head);
     let (ok, report, err) = audit(&env, Some(&head_file));
     assert!(ok, "{err}");
-    assert_eq!((report["entries"].as_i64(), report["certificates"].as_i64()), (Some(2), Some(1)));
+    // Issue, its ledger credit, the revocation, the credit's reversal.
+    assert_eq!((report["entries"].as_i64(), report["certificates"].as_i64()), (Some(4), Some(1)));
     assert_eq!(report["head"], head["credentialSubject"]["headHash"]);
+    assert_eq!(report["broken"], json!([]));
 
     let db = penkom_storage::connect(&env.settings.effective_database_url().unwrap(), 1).await.unwrap();
     use sea_orm::ConnectionTrait;
@@ -293,30 +295,45 @@ async fn the_audit_finds_rows_edited_in_the_database() {
     };
     // Moving a certificate's bit in the status list (a revocation would land on another one).
     assert_eq!(sql("UPDATE certificate SET status_index = status_index + 1").await, 1);
-    let (ok, report, _) = audit(&env, None);
+    let (ok, report, err) = audit(&env, None);
     assert!(!ok);
-    assert_eq!(report["broken"]["seq"], 1, "{report}");
+    assert_eq!(broken_at(&report), vec![1], "{report}");
+    assert!(err.contains("broken at entry 1"), "{err}");
     sql("UPDATE certificate SET status_index = status_index - 1").await;
     assert!(audit(&env, None).0, "restored");
 
-    // Un-revoking by deleting the log's last entry and the row's revocation: the chain alone is
-    // consistent again, but it no longer contains the head published earlier.
-    sql("DELETE FROM certificate_log WHERE seq = 2").await;
+    // Un-revoking by deleting the log's last entries, the row's revocation and the reversal:
+    // the chain alone is consistent again, but it no longer contains the head published earlier.
+    sql("DELETE FROM record_log WHERE seq >= 3").await;
+    sql("DELETE FROM jp_ledger_entry WHERE kind = 'certificate_reversal'").await;
     sql("UPDATE certificate SET revoked_at = NULL, revocation_reason = NULL, revoked_by = NULL").await;
     let (ok, report, err) = audit(&env, Some(&head_file));
     assert!(!ok, "{report}");
-    assert_eq!(report["broken"]["seq"], 2, "{report}");
-    assert!(err.contains("broken at entry 2"), "{err}");
+    let problems = report["broken"].as_array().unwrap();
+    assert!(
+        problems.iter().any(|b| b["seq"] == 4 && b["reason"].as_str().unwrap().contains("trusted head")),
+        "{report}"
+    );
+    assert!(err.contains("broken at entry 4"), "{err}");
 
-    // Raising the JP in place.
+    // Raising the JP in place: the signature and the logged digest both fail, and the entry
+    // that shows it is the certificate's issue.
     let changed =
         sql(r#"UPDATE certificate SET credential = REPLACE(credential, '"jp":"2"', '"jp":"20"')"#).await;
     assert_eq!(changed, 1);
     db.close().await.ok();
     let (ok, report, err) = audit(&env, None);
     assert!(!ok);
-    assert_eq!(report["broken"]["seq"], 1, "{report}");
+    assert!(broken_at(&report).contains(&1), "{report}");
     assert!(err.contains("broken at entry 1"), "{err}");
+}
+
+/// The log entries an audit report names, in order.
+pub fn broken_at(report: &Value) -> Vec<i64> {
+    report["broken"]
+        .as_array()
+        .map(|b| b.iter().filter_map(|e| e["seq"].as_i64()).collect())
+        .unwrap_or_default()
 }
 
 #[tokio::test]

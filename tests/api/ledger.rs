@@ -120,16 +120,16 @@ async fn twenty_jp_meet_the_pns_target_not_the_pppk_one_and_a_revocation_flips_i
     let csv = csv.text().await.unwrap();
     assert!(
         csv.starts_with(
-            "nip;name;opd_code;opd_name;employment_type;target_jp;credited_jp;status;missing_jp\n"
+            "nip;name;opd_code;opd_name;employment_type;target_jp;credited_jp;status;missing_jp;ledger_verified\n"
         ),
         "{csv}"
     );
     assert!(
-        csv.lines().any(|l| l.starts_with("199103172019031005;") && l.ends_with(";20;20;met;0")),
+        csv.lines().any(|l| l.starts_with("199103172019031005;") && l.ends_with(";20;20;met;0;true")),
         "{csv}"
     );
     assert!(
-        csv.lines().any(|l| l.starts_with("199205052022032001;") && l.ends_with(";24;20;not_met;4")),
+        csv.lines().any(|l| l.starts_with("199205052022032001;") && l.ends_with(";24;20;not_met;4;true")),
         "{csv}"
     );
     let accept = app

@@ -26,4 +26,5 @@ mod route_access;
 mod slow_clients;
 mod smtp_sink;
 mod study;
+mod tampering;
 mod web;

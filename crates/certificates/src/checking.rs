@@ -10,7 +10,6 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::VerificationCode;
-use crate::credential::rfc3339;
 use crate::keys::PublicKeys;
 use crate::service::{Certificate, Certificates};
 use crate::strict_json::StrictValue;
@@ -41,22 +40,37 @@ pub struct ItemResult {
     pub holder_matches: Option<bool>,
 }
 
-/// The verdict on a certificate in the register: `tampered` if its stored credential no longer
-/// carries a valid signature or no longer agrees with the row that indexes it (someone edited
-/// the database), else revoked (with when and why) or valid. Test data is valid with the reason
-/// `test_data`, so no one mistakes it for real credit.
+/// The verdict on a certificate in the register. Revoked if the record log says so, whatever
+/// the row says (with when, and why unless the row no longer states the logged reason); else
+/// `tampered` if the stored credential no longer carries a valid signature, no longer agrees
+/// with the row that indexes it, or the row is not what the log committed to (someone edited
+/// the database: `stored_document_altered`, or `revocation_not_logged` for a revocation only
+/// the row states); else valid. Test data is valid with the reason `test_data`, so no one
+/// mistakes it for real credit.
 pub fn standing(c: &Certificate, keys: &PublicKeys) -> Verdict {
-    if check_signature(&c.credential, keys, CERTIFICATE_TYPE).is_err() || !c.row_matches_credential() {
+    let revocation = c.revocation();
+    if let Some(r) =
+        revocation.as_ref().filter(|_| c.log.iter().any(|e| e.event == record_log::event::REVOKE))
+    {
+        return Verdict {
+            status: Status::Revoked,
+            reason: Some(r.reason.clone().unwrap_or_else(|| crate::summary::REASON_WITHHELD.to_string())),
+            revoked_at: Some(r.at.clone()),
+        };
+    }
+    if check_signature(&c.credential, keys, CERTIFICATE_TYPE).is_err()
+        || !c.row_matches_credential()
+        || !c.logged_as_issued()
+    {
         return Verdict::new(Status::Tampered, Some("stored_document_altered"));
     }
-    match (&c.row.revoked_at, &c.row.revocation_reason) {
-        (Some(at), reason) => Verdict {
-            status: Status::Revoked,
-            reason: Some(reason.clone().unwrap_or_default()),
-            revoked_at: Some(rfc3339(*at)),
-        },
-        (None, _) if c.row.test_data => Verdict::new(Status::Valid, Some("test_data")),
-        (None, _) => Verdict::new(Status::Valid, None),
+    if revocation.is_some() {
+        return Verdict::new(Status::Tampered, Some("revocation_not_logged"));
+    }
+    if c.row.test_data {
+        Verdict::new(Status::Valid, Some("test_data"))
+    } else {
+        Verdict::new(Status::Valid, None)
     }
 }
 
@@ -65,7 +79,8 @@ fn credential_id(credential: &Value) -> Option<Uuid> {
 }
 
 impl Certificates {
-    /// Verifies up to [`MAX_ITEMS`] items with two database reads, whatever their number.
+    /// Verifies up to [`MAX_ITEMS`] items with a few database reads (the certificates by code,
+    /// by id, and their log entries), whatever their number.
     pub async fn verify_items(&self, items: &[Item], full_nip: bool) -> Result<Vec<ItemResult>, DbErr> {
         let keys = self.public_keys().await?;
         let codes: Vec<String> = items
@@ -75,25 +90,28 @@ impl Certificates {
             .collect();
         let ids: Vec<Uuid> =
             items.iter().filter_map(|i| i.credential.as_ref().and_then(|c| credential_id(&c.0))).collect();
-        let mut by_code = HashMap::new();
-        let mut by_id = HashMap::new();
+        let mut rows = Vec::new();
         for chunk in codes.chunks(500) {
-            for row in certificate::Entity::find()
-                .filter(certificate::Column::Code.is_in(chunk.to_vec()))
-                .all(&self.inner.db)
-                .await?
-            {
-                by_code.insert(row.code.clone(), Certificate::from_row(row));
-            }
+            rows.extend(
+                certificate::Entity::find()
+                    .filter(certificate::Column::Code.is_in(chunk.to_vec()))
+                    .all(&self.inner.db)
+                    .await?,
+            );
         }
         for chunk in ids.chunks(500) {
-            for row in certificate::Entity::find()
-                .filter(certificate::Column::Id.is_in(chunk.to_vec()))
-                .all(&self.inner.db)
-                .await?
-            {
-                by_id.insert(row.id, Certificate::from_row(row));
-            }
+            rows.extend(
+                certificate::Entity::find()
+                    .filter(certificate::Column::Id.is_in(chunk.to_vec()))
+                    .all(&self.inner.db)
+                    .await?,
+            );
+        }
+        let mut by_code = HashMap::new();
+        let mut by_id = HashMap::new();
+        for c in Certificate::load(&self.inner.db, rows).await? {
+            by_code.insert(c.row.code.clone(), c.clone());
+            by_id.insert(c.row.id, c);
         }
         Ok(items
             .iter()

@@ -8,7 +8,7 @@
 //! (the unique index on `completion_id` is the backstop under the write lock).
 
 use penkom_storage::entities::{certificate, course, course_completion, course_version, opd, person};
-use penkom_storage::{begin_write, is_unique_violation, serialize_on};
+use penkom_storage::{begin_write, is_unique_violation};
 use progress_tracking::CourseCompletion;
 use sea_orm::sea_query::Query;
 use sea_orm::{
@@ -17,11 +17,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::VerificationCode;
 use crate::credential::{Facts, build};
-use crate::log_chain::sha256_hex;
-use crate::service::{Certificate, Certificates, WRITE_LOCK};
+use crate::service::{Certificate, Certificates};
 use crate::status_list::LIST_BITS;
-use crate::{VerificationCode, log};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
@@ -100,16 +99,17 @@ impl Certificates {
         // (possible only if the lock is bypassed), and the second pass then finds its work.
         for attempt in 0..2 {
             let txn = begin_write(&self.inner.db).await?;
-            serialize_on(&txn, WRITE_LOCK).await?;
+            record_log::lock(&txn).await?;
             if let Some(row) = existing(&txn, completion_id).await? {
+                let c = Certificate::load(&txn, vec![row]).await?;
                 txn.rollback().await?;
-                return Ok((Certificate::from_row(row), false));
+                return Ok((c.into_iter().next().ok_or(IssueError::NoCompletion(completion_id))?, false));
             }
             match self.issue_in(&txn, completion_id).await {
-                Ok(row) => {
+                Ok((row, entry)) => {
                     txn.commit().await?;
                     tracing::info!(certificate = %row.id, number = %row.number, "certificate issued");
-                    return Ok((Certificate::from_row(row), true));
+                    return Ok((Certificate::from_row(row, vec![entry]), true));
                 }
                 Err(IssueError::Db(e)) if attempt == 0 && is_unique_violation(&e) => txn.rollback().await?,
                 Err(e) => return Err(e),
@@ -117,14 +117,15 @@ impl Certificates {
         }
         let txn = self.inner.db.begin().await?;
         let row = existing(&txn, completion_id).await?.ok_or(IssueError::NoCompletion(completion_id))?;
-        Ok((Certificate::from_row(row), false))
+        let c = Certificate::load(&txn, vec![row]).await?;
+        Ok((c.into_iter().next().ok_or(IssueError::NoCompletion(completion_id))?, false))
     }
 
     async fn issue_in(
         &self,
         txn: &DatabaseTransaction,
         completion_id: Uuid,
-    ) -> Result<certificate::Model, IssueError> {
+    ) -> Result<(certificate::Model, record_log::LogEntry), IssueError> {
         // Whole seconds: the credential states the time at that precision, and the row must agree.
         let now = penkom_core::clock::whole_seconds(self.inner.clock.now());
         let completion: CourseCompletion = course_completion::Entity::find_by_id(completion_id)
@@ -207,7 +208,14 @@ impl Certificates {
         }
         .insert(txn)
         .await?;
-        log::append(txn, now, "issue", id, &sha256_hex(credential.as_bytes())).await?;
+        let entry = record_log::append(
+            txn,
+            now,
+            record_log::event::ISSUE,
+            id,
+            &record_log::digest::certificate(&row),
+        )
+        .await?;
         // The JP count for the holder from the moment the certificate exists, in the local year
         // of completion: a course finished at 23:30 WITA on 31 December counts for that year.
         let amount = penkom_core::Jp::parse(&facts.jp).map_or(0, penkom_core::Jp::hundredths);
@@ -248,7 +256,7 @@ impl Certificates {
             };
             notifications::outbox::enqueue(txn, now, &self.mail_host(), mail).await?;
         }
-        Ok(row)
+        Ok((row, entry))
     }
 }
 

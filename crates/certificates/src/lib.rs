@@ -1,9 +1,11 @@
 //! Certificates: signed Open Badges 3.0 credentials, PDF certificates, verification,
 //! revocation and the tamper-evident log.
 //!
-//! The pure parts (codes, numbers, the credential, proofs, the status list, the log chain, the
-//! PDF) take values and return values; [`service`] is the only module that touches the
-//! database.
+//! The pure parts (codes, numbers, the credential, proofs, the status list, the PDF) take
+//! values and return values; [`service`] and the modules that extend it touch the database.
+//! Every issue and revocation is an entry of the record log (the `record-log` crate), and every
+//! certificate read from the database carries its entries, so each answer checks the row
+//! against what was logged.
 
 pub mod checking;
 pub mod code;
@@ -13,7 +15,6 @@ pub mod inspect;
 pub mod issue;
 pub mod keys;
 pub mod log;
-pub mod log_chain;
 pub mod number;
 pub mod pdf;
 pub mod proof;

@@ -1,49 +1,19 @@
-//! Appending to the certificates' log, publishing its head, and auditing it.
+//! Publishing the record log's head, and auditing the log with everything it covers.
 
-use chrono::{DateTime, Utc};
-use penkom_storage::entities::{certificate, certificate_log};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, EntityTrait, QueryOrder, Set};
+use penkom_storage::entities::certificate;
+use record_log::{Broken, GENESIS, LogEntry, Logged, event};
+use sea_orm::{DbErr, EntityTrait};
 use serde::Serialize;
 use serde_json::{Value, json};
-use uuid::Uuid;
-
-use crate::credential::rfc3339;
-use crate::log_chain::{self, Broken, GENESIS, LogEntry, revocation_hash, sha256_hex};
 use std::collections::{HashMap, HashSet};
 
 use sea_orm::TransactionTrait;
 
+use crate::credential::rfc3339;
 use crate::keys::PublicKeys;
 use crate::proof;
 use crate::service::{Certificate, Certificates};
 use crate::verify::{CERTIFICATE_TYPE, check_signature};
-
-/// Appends an entry. Runs inside the transaction that made the change, under the write lock,
-/// so the entry exists exactly when the change does and entries never race for a number.
-pub(crate) async fn append(
-    txn: &DatabaseTransaction,
-    now: DateTime<Utc>,
-    event: &str,
-    certificate_id: Uuid,
-    document_hash: &str,
-) -> Result<(), DbErr> {
-    let last = certificate_log::Entity::find().order_by_desc(certificate_log::Column::Seq).one(txn).await?;
-    let (seq, prev) = last.map_or((1, GENESIS.to_string()), |l| (l.seq + 1, l.entry_hash));
-    let at = rfc3339(now);
-    let hash = log_chain::entry_hash(seq, &at, event, certificate_id, document_hash, &prev);
-    certificate_log::ActiveModel {
-        seq: Set(seq),
-        at: Set(at),
-        event: Set(event.to_string()),
-        certificate_id: Set(certificate_id),
-        document_hash: Set(document_hash.to_string()),
-        prev_hash: Set(prev),
-        entry_hash: Set(hash),
-    }
-    .insert(txn)
-    .await?;
-    Ok(())
-}
 
 /// The result of `penkom audit`.
 #[derive(Debug, Clone, Serialize)]
@@ -51,62 +21,45 @@ pub struct AuditReport {
     pub entries: i64,
     pub head: String,
     pub certificates: usize,
-    /// The first problem found, if any.
-    pub broken: Option<Broken>,
-}
-
-fn entry(m: certificate_log::Model) -> LogEntry {
-    LogEntry {
-        seq: m.seq,
-        at: m.at,
-        event: m.event,
-        certificate_id: m.certificate_id,
-        document_hash: m.document_hash,
-        prev_hash: m.prev_hash,
-        entry_hash: m.entry_hash,
-    }
+    /// Every problem found, in log order; empty when the audit passes.
+    pub broken: Vec<Broken>,
 }
 
 impl Certificates {
     /// Recomputes the chain; checks that it still contains `trusted_head` (a signed head saved
     /// earlier, so a rewritten or truncated log is caught); checks every certificate's signature,
-    /// that its row agrees with its signed document, and that it hashes to what its entry
-    /// committed to; and that no certificate or revocation is missing from the log. Reads
-    /// everything in one snapshot, so writes committed meanwhile cannot look like gaps.
+    /// that its row agrees with its signed document and with what its entries committed to, and
+    /// that no certificate or revocation is missing from the log; and checks the JP ledger's
+    /// entries, balances and external records the same way (`jp_ledger::audit`). Names every
+    /// problem, not only the first. Reads everything in one snapshot, so writes committed
+    /// meanwhile cannot look like gaps.
     pub async fn audit(&self, trusted_head: Option<&Value>) -> Result<AuditReport, DbErr> {
         let db = &self.inner.db;
         let isolation = (db.get_database_backend() == sea_orm::DatabaseBackend::Postgres)
             .then_some(sea_orm::IsolationLevel::RepeatableRead);
         let txn = db.begin_with_config(isolation, Some(sea_orm::AccessMode::ReadOnly)).await?;
-        let entries: Vec<LogEntry> = certificate_log::Entity::find()
-            .order_by_asc(certificate_log::Column::Seq)
+        let entries = record_log::store::all(&txn).await?;
+        let certificates: Vec<Certificate> = certificate::Entity::find()
             .all(&txn)
             .await?
             .into_iter()
-            .map(entry)
+            .map(|row| Certificate::from_row(row, Vec::new()))
             .collect();
-        let certificates: Vec<Certificate> =
-            certificate::Entity::find().all(&txn).await?.into_iter().map(Certificate::from_row).collect();
         let keys = self.public_keys_in(&txn).await?;
+        let ledger = jp_ledger::audit::audit(&txn, &entries).await?;
         txn.commit().await?;
-        let mut report = AuditReport {
-            entries: entries.len() as i64,
-            head: GENESIS.into(),
-            certificates: certificates.len(),
-            broken: None,
-        };
-        report.broken = find_break(&entries, &certificates, &keys, trusted_head, &mut report.head).err();
-        Ok(report)
+        let (head, mut broken) = record_log::chain::check_chain(&entries);
+        broken.extend(trusted_head.and_then(|t| head_problem(&entries, &keys, t)));
+        broken.extend(certificate_problems(&entries, certificates.clone(), &keys));
+        broken.extend(ledger);
+        broken.sort_by_key(|b| b.seq);
+        Ok(AuditReport { entries: entries.len() as i64, head, certificates: certificates.len(), broken })
     }
 
     /// The log's current head, signed: anyone who keeps a copy can later prove that the log was
     /// rewritten if a later head does not extend it.
     pub async fn log_head(&self) -> Result<Value, LogHeadError> {
-        let last = certificate_log::Entity::find()
-            .order_by_desc(certificate_log::Column::Seq)
-            .one(&self.inner.db)
-            .await?;
-        let (size, head) = last.map_or((0, GENESIS.to_string()), |l| (l.seq, l.entry_hash));
+        let (size, head) = record_log::store::head(&self.inner.db).await?;
         let now = self.inner.clock.now();
         let doc = json!({
             "@context": ["https://www.w3.org/ns/credentials/v2"],
@@ -132,75 +85,68 @@ pub enum LogHeadError {
     Sign(#[from] crate::proof::ProofError),
 }
 
-/// The first problem of the log and the certificates, if any; sets `head` to the chain's head.
-fn find_break(
+/// Whether the log still contains `trusted` (a signed head saved earlier), and if not, why.
+fn head_problem(entries: &[LogEntry], keys: &PublicKeys, trusted: &Value) -> Option<Broken> {
+    if proof::verify(trusted, |m| keys.resolve(m)).is_err() {
+        return Some(Broken::new(0, "the trusted head given is not signed by a published key"));
+    }
+    let size = trusted["credentialSubject"]["treeSize"].as_i64().unwrap_or(-1);
+    let hash = trusted["credentialSubject"]["headHash"].as_str().unwrap_or("");
+    let contained = match size {
+        0 => hash == GENESIS,
+        n if n > 0 => entries.get((n - 1) as usize).is_some_and(|e| e.entry_hash == hash),
+        _ => false,
+    };
+    (!contained).then(|| Broken::new(size.max(0), "the log no longer contains the trusted head"))
+}
+
+/// Every problem with the certificates against the log: an entry whose certificate is gone, a
+/// row or document that differs from what its issue committed to, a revocation erased, edited
+/// or never logged, a certificate never logged.
+fn certificate_problems(
     entries: &[LogEntry],
-    certificates: &[Certificate],
+    certificates: Vec<Certificate>,
     keys: &PublicKeys,
-    trusted_head: Option<&Value>,
-    head: &mut String,
-) -> Result<(), Broken> {
-    let broken = |seq: i64, reason: String| Broken { seq, reason };
-    *head = log_chain::check_chain(entries)?.0;
-    if let Some(trusted) = trusted_head {
-        if proof::verify(trusted, |m| keys.resolve(m)).is_err() {
-            return Err(broken(0, "the trusted head given is not signed by a published key".into()));
-        }
-        let size = trusted["credentialSubject"]["treeSize"].as_i64().unwrap_or(-1);
-        let hash = trusted["credentialSubject"]["headHash"].as_str().unwrap_or("");
-        let contained = match size {
-            0 => hash == GENESIS,
-            n if n > 0 => entries.get((n - 1) as usize).is_some_and(|e| e.entry_hash == hash),
-            _ => false,
-        };
-        if !contained {
-            return Err(broken(size.max(0), "the log no longer contains the trusted head".into()));
+) -> Vec<Broken> {
+    let next = entries.len() as i64 + 1;
+    let mut by_subject: HashMap<uuid::Uuid, Vec<LogEntry>> = HashMap::new();
+    for e in entries.iter().filter(|e| e.event == event::ISSUE || e.event == event::REVOKE) {
+        by_subject.entry(e.subject_id).or_default().push(e.clone());
+    }
+    let mut broken = Vec::new();
+    let ids: HashSet<uuid::Uuid> = certificates.iter().map(|c| c.row.id).collect();
+    for e in entries.iter().filter(|e| e.event == event::ISSUE || e.event == event::REVOKE) {
+        if !ids.contains(&e.subject_id) {
+            broken.push(Broken::new(e.seq, format!("certificate {} no longer exists", e.subject_id)));
         }
     }
-    let by_id: HashMap<Uuid, &Certificate> = certificates.iter().map(|c| (c.row.id, c)).collect();
-    let mut seen_issue = HashSet::new();
-    let mut seen_revoke = HashSet::new();
-    for e in entries {
-        let Some(c) = by_id.get(&e.certificate_id) else {
-            return Err(broken(e.seq, format!("certificate {} no longer exists", e.certificate_id)));
-        };
-        let row = &c.row;
-        let expected = match e.event.as_str() {
-            "issue" => {
-                seen_issue.insert(row.id);
-                if check_signature(&c.credential, keys, CERTIFICATE_TYPE).is_err()
-                    || !c.row_matches_credential()
-                {
-                    return Err(broken(
-                        e.seq,
-                        format!("certificate {} no longer matches its signature", row.id),
-                    ));
-                }
-                Some(sha256_hex(row.credential.as_bytes()))
-            }
-            "revoke" => {
-                seen_revoke.insert(row.id);
-                row.revoked_at.map(|at| {
-                    revocation_hash(row.id, &rfc3339(at), row.revocation_reason.as_deref().unwrap_or(""))
-                })
-            }
-            _ => None,
-        };
-        if expected.as_deref() != Some(e.document_hash.as_str()) {
-            return Err(broken(
-                e.seq,
-                format!("certificate {} differs from what was logged ({})", row.id, e.event),
+    for mut c in certificates {
+        c.log = by_subject.remove(&c.row.id).unwrap_or_default();
+        let seq_of = |name: &str| c.log.iter().find(|e| e.event == name).map_or(next, |e| e.seq);
+        let id = c.row.id;
+        if !Logged(&c.log).mentions(event::ISSUE) {
+            broken.push(Broken::new(next, format!("certificate {id} was never logged as issued")));
+        } else if check_signature(&c.credential, keys, CERTIFICATE_TYPE).is_err()
+            || !c.row_matches_credential()
+        {
+            broken.push(Broken::new(
+                seq_of(event::ISSUE),
+                format!("certificate {id} no longer matches its signature"),
+            ));
+        } else if !c.logged_as_issued() {
+            broken.push(Broken::new(
+                seq_of(event::ISSUE),
+                format!("certificate {id} differs from what was logged (issue)"),
             ));
         }
-    }
-    let next = entries.len() as i64 + 1;
-    for c in certificates {
-        if !seen_issue.contains(&c.row.id) {
-            return Err(broken(next, format!("certificate {} was never logged as issued", c.row.id)));
+        if !c.revocation_logged() {
+            let reason = match (c.row.revoked_at.is_some(), Logged(&c.log).mentions(event::REVOKE)) {
+                (true, true) => "differs from what was logged (revoke)",
+                (true, false) => "was never logged as revoked",
+                _ => "had its logged revocation erased",
+            };
+            broken.push(Broken::new(seq_of(event::REVOKE), format!("certificate {id} {reason}")));
         }
-        if c.row.revoked_at.is_some() && !seen_revoke.contains(&c.row.id) {
-            return Err(broken(next, format!("certificate {} was never logged as revoked", c.row.id)));
-        }
     }
-    Ok(())
+    broken
 }

@@ -1,8 +1,8 @@
 //! Revocation, and the signed status list that publishes it.
 
 use penkom_core::UserId;
-use penkom_storage::entities::certificate;
-use penkom_storage::{begin_write, serialize_on};
+use penkom_storage::begin_write;
+use penkom_storage::entities::{certificate, record_log as record_log_entity};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
 };
@@ -10,9 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::credential::rfc3339;
-use crate::log;
-use crate::log_chain::revocation_hash;
-use crate::service::{Certificate, Certificates, WRITE_LOCK};
+use crate::service::{Certificate, Certificates};
 use crate::status_list::{self, Revoked};
 
 /// The longest revocation reason kept; it is shown on the public page.
@@ -43,9 +41,12 @@ impl Certificates {
             return Err(RevokeError::InvalidReason);
         }
         let txn = begin_write(&self.inner.db).await?;
-        serialize_on(&txn, WRITE_LOCK).await?;
+        record_log::lock(&txn).await?;
         let row = certificate::Entity::find_by_id(id).one(&txn).await?.ok_or(RevokeError::NotFound(id))?;
-        if row.revoked_at.is_some() {
+        let current = Certificate::load(&txn, vec![row.clone()]).await?;
+        // The log decides: a revocation erased from the row is still one, and cannot be made
+        // again (nor, by revoking anew, be given another date and reason).
+        if current.iter().any(|c| c.revocation().is_some()) {
             return Err(RevokeError::AlreadyRevoked);
         }
         // Whole seconds, so the stored time and the logged hash's text are the same instant.
@@ -55,13 +56,16 @@ impl Certificates {
         active.revocation_reason = Set(Some(reason.to_string()));
         active.revoked_by = Set(Some(by.0));
         let row = active.update(&txn).await?;
-        log::append(&txn, now, "revoke", id, &revocation_hash(id, &rfc3339(now), reason)).await?;
+        let revoked = record_log::digest::revocation(id, &rfc3339(now), reason);
+        let entry = record_log::append(&txn, now, record_log::event::REVOKE, id, &revoked).await?;
+        let mut log = current.into_iter().next().map(|c| c.log).unwrap_or_default();
+        log.push(entry);
         // The credit is reversed by a new entry in the same transaction; nothing is deleted.
         jp_ledger::entries::reverse(&txn, jp_ledger::entries::CERTIFICATE, id, now, Some(by.0), reason)
             .await?;
         let holder = penkom_storage::entities::person::Entity::find_by_id(row.person_id).one(&txn).await?;
         if let Some(holder) = holder.filter(|h| !h.email.is_empty()) {
-            let c = Certificate::from_row(row.clone());
+            let c = Certificate::from_row(row.clone(), Vec::new());
             let title = crate::credential::text(&c.credential, "/credentialSubject/achievement/name");
             let text = notifications::templates::certificate_revoked(
                 &holder.name,
@@ -80,27 +84,44 @@ impl Certificates {
         }
         txn.commit().await?;
         tracing::info!(certificate = %id, "certificate revoked");
-        Ok(Certificate::from_row(row))
+        Ok(Certificate::from_row(row, log))
     }
 
     /// The revocation status list credential, signed now.
     pub async fn status_list(&self) -> Result<Value, crate::log::LogHeadError> {
-        let revoked: Vec<(i32, Option<chrono::DateTime<chrono::Utc>>, Option<String>)> =
-            certificate::Entity::find()
-                .select_only()
-                .column(certificate::Column::StatusIndex)
-                .column(certificate::Column::RevokedAt)
-                .column(certificate::Column::RevocationReason)
-                .filter(certificate::Column::RevokedAt.is_not_null())
-                .into_tuple()
-                .all(&self.inner.db)
-                .await?;
-        let revoked: Vec<Revoked> = revoked
-            .into_iter()
-            .map(|(index, at, reason)| Revoked {
-                index: index as u32,
-                revoked_at: at.map(rfc3339).unwrap_or_default(),
-                reason: reason.unwrap_or_default(),
+        // Revoked is what the log or the row says (the log wins, see `Certificate::revocation`):
+        // a revocation erased from its row stays published.
+        let logged: Vec<Uuid> = record_log_entity::Entity::find()
+            .select_only()
+            .column(record_log_entity::Column::SubjectId)
+            .filter(record_log_entity::Column::Event.eq(record_log::event::REVOKE))
+            .into_tuple()
+            .all(&self.inner.db)
+            .await?;
+        let mut rows = certificate::Entity::find()
+            .filter(certificate::Column::RevokedAt.is_not_null())
+            .all(&self.inner.db)
+            .await?;
+        let stated: std::collections::HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
+        let erased: Vec<Uuid> = logged.into_iter().filter(|id| !stated.contains(id)).collect();
+        for chunk in erased.chunks(1000) {
+            rows.extend(
+                certificate::Entity::find()
+                    .filter(certificate::Column::Id.is_in(chunk.to_vec()))
+                    .all(&self.inner.db)
+                    .await?,
+            );
+        }
+        let revoked: Vec<Revoked> = Certificate::load(&self.inner.db, rows)
+            .await?
+            .iter()
+            .filter_map(|c| {
+                let r = c.revocation()?;
+                Some(Revoked {
+                    index: c.row.status_index as u32,
+                    revoked_at: r.at,
+                    reason: r.reason.unwrap_or_else(|| crate::summary::REASON_WITHHELD.to_string()),
+                })
             })
             .collect();
         let now = self.inner.clock.now();

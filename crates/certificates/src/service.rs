@@ -1,8 +1,8 @@
 //! The certificate service: the one part of this crate that reads and writes the database.
 //!
 //! Issuing, revoking and appending to the log happen in one write transaction each, taken under
-//! one lock (`serialize_on`, and SQLite's single writer): numbers are sequential per year, the
-//! log is a chain, and both need the previous value to write the next. Issuance runs far less
+//! the record log's lock (`record_log::lock`, and SQLite's single writer): numbers are
+//! sequential per year, the log is a chain, and both need the previous value to write the next. Issuance runs far less
 //! often than heartbeats, so one queue for it costs nothing that matters.
 
 use std::path::Path;
@@ -15,12 +15,11 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, 
 use serde_json::Value;
 use uuid::Uuid;
 
+use record_log::{LogEntry, Logged, event};
+
 use crate::keys::{self, KeyError, KeyFile, PublicKey, PublicKeys, SigningIdentity};
 use crate::summary::Summary;
 use crate::{Issuer, NumberTemplate, proof};
-
-/// The advisory lock key that queues certificate writes on PostgreSQL ("CERT" in ASCII).
-pub(crate) const WRITE_LOCK: i64 = 0x4345_5254;
 
 /// What the service is configured with.
 #[derive(Debug, Clone)]
@@ -30,20 +29,87 @@ pub struct CertificateConfig {
     pub zone: LocalZone,
 }
 
-/// A certificate as stored.
+/// A certificate as stored, with its record log entries.
 #[derive(Debug, Clone)]
 pub struct Certificate {
     pub row: certificate::Model,
     /// The stored credential, parsed.
     pub credential: Value,
+    /// The log's entries about this certificate (its issue, and its revocation if any).
+    pub log: Vec<LogEntry>,
+}
+
+/// A revocation as the log and the row state it together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// RFC 3339: when the log recorded it.
+    pub at: String,
+    /// The revoker's words, or `None` when the row no longer states what was logged.
+    pub reason: Option<String>,
 }
 
 impl Certificate {
-    pub(crate) fn from_row(row: certificate::Model) -> Self {
+    pub(crate) fn from_row(row: certificate::Model, log: Vec<LogEntry>) -> Self {
         // Written by this service from a `Value`; a row that no longer parses was edited by
         // hand, and shows as an empty document that verification will call tampered.
         let credential = serde_json::from_str(&row.credential).unwrap_or(Value::Null);
-        Self { row, credential }
+        Self { row, credential, log }
+    }
+
+    /// Rows with their log entries, read in one query.
+    pub(crate) async fn load<C: sea_orm::ConnectionTrait>(
+        db: &C,
+        rows: Vec<certificate::Model>,
+    ) -> Result<Vec<Self>, DbErr> {
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let log = record_log::store::of_subjects(db, &ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                // Cloned, not taken: one row may be asked for twice (by code and by id).
+                let entries = log.get(&r.id).cloned().unwrap_or_default();
+                Self::from_row(r, entries)
+            })
+            .collect())
+    }
+
+    /// Whether the log vouches for the row as it is: an intact `issue` entry committing to the
+    /// digest of every column (holder, course, version, year, completion time, number, code,
+    /// status bit, JP, and the signed document's hash). A row edited in place, moved to another
+    /// person or year, or written behind the service's back, fails this.
+    pub fn logged_as_issued(&self) -> bool {
+        Logged(&self.log).commits(event::ISSUE, &record_log::digest::certificate(&self.row))
+    }
+
+    /// The revocation, if the log or the row says there is one. The log wins: a revocation
+    /// erased from the row is still a revocation, and a row that states another reason than the
+    /// one logged has its reason withheld. A revocation only the row states (none was logged)
+    /// is returned too, with its reason, for [`Self::revocation_logged`] to tell apart.
+    pub fn revocation(&self) -> Option<Revocation> {
+        let logged = Logged(&self.log);
+        let entry = self.log.iter().find(|e| e.event == event::REVOKE);
+        let stated = record_log::digest::revocation_of(&self.row);
+        match entry {
+            Some(e) => Some(Revocation {
+                at: e.at.clone(),
+                reason: stated
+                    .filter(|d| logged.commits(event::REVOKE, d))
+                    .and(self.row.revocation_reason.clone()),
+            }),
+            None => self.row.revoked_at.map(|at| Revocation {
+                at: crate::credential::rfc3339(at),
+                reason: self.row.revocation_reason.clone(),
+            }),
+        }
+    }
+
+    /// Whether the row's revocation state is the logged one (none, or the same revocation).
+    pub fn revocation_logged(&self) -> bool {
+        let logged = Logged(&self.log);
+        match record_log::digest::revocation_of(&self.row) {
+            Some(d) => logged.commits(event::REVOKE, &d),
+            None => !logged.mentions(event::REVOKE),
+        }
     }
 
     /// Whether the row's indexing columns say what the signed credential says. The status list
@@ -58,6 +124,7 @@ impl Certificate {
             && text("/credentialStatus/statusListIndex") == self.row.status_index.to_string()
             && text("/id") == format!("urn:uuid:{}", self.row.id)
             && text("/validFrom") == crate::credential::rfc3339(self.row.issued_at)
+            && text("/credentialSubject/activityEndDate") == crate::credential::rfc3339(self.row.completed_at)
             && (c.get("testData") == Some(&Value::Bool(true))) == self.row.test_data
     }
 
@@ -143,27 +210,26 @@ impl Certificates {
     }
 
     pub async fn find(&self, id: Uuid) -> Result<Option<Certificate>, DbErr> {
-        Ok(certificate::Entity::find_by_id(id).one(&self.inner.db).await?.map(Certificate::from_row))
+        let rows = certificate::Entity::find_by_id(id).all(&self.inner.db).await?;
+        Ok(Certificate::load(&self.inner.db, rows).await?.pop())
     }
 
     pub async fn find_by_code(&self, code: &str) -> Result<Option<Certificate>, DbErr> {
-        Ok(certificate::Entity::find()
+        let rows = certificate::Entity::find()
             .filter(certificate::Column::Code.eq(code))
-            .one(&self.inner.db)
-            .await?
-            .map(Certificate::from_row))
+            .all(&self.inner.db)
+            .await?;
+        Ok(Certificate::load(&self.inner.db, rows).await?.pop())
     }
 
     /// A person's certificates, newest first.
     pub async fn list_for(&self, person: UserId) -> Result<Vec<Certificate>, DbErr> {
-        Ok(certificate::Entity::find()
+        let rows = certificate::Entity::find()
             .filter(certificate::Column::PersonId.eq(person.0))
             .order_by_desc(certificate::Column::IssuedAt)
             .all(&self.inner.db)
-            .await?
-            .into_iter()
-            .map(Certificate::from_row)
-            .collect())
+            .await?;
+        Certificate::load(&self.inner.db, rows).await
     }
 
     /// Signs `document` with the current key, as of now.

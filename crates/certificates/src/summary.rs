@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::credential::{mask_nip, rfc3339, text};
+use crate::credential::{mask_nip, text};
 use crate::service::Certificate;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,13 +34,20 @@ pub struct Summary {
     pub revoked_at: Option<String>,
     pub revocation_reason: Option<String>,
     pub test_data: bool,
+    /// The stored record no longer agrees with the record log (someone edited the database):
+    /// nothing in it can be relied on, and verification says `tampered`.
+    pub altered: bool,
 }
+
+/// The reason shown for a revocation whose row no longer states what was logged.
+pub const REASON_WITHHELD: &str = "(alasan tidak dapat ditampilkan: catatan pencabutan diubah di basis data)";
 
 impl Summary {
     pub(crate) fn of(c: &Certificate, full_nip: bool) -> Self {
         let v = &c.credential;
         let s = |p: &str| text(v, &format!("/credentialSubject{p}")).to_string();
         let nip = s("/nip");
+        let revocation = c.revocation();
         Self {
             id: c.row.id,
             number: text(v, "/certificateNumber").to_string(),
@@ -61,8 +68,9 @@ impl Summary {
             evidence_digest: text(v, "/evidence/0/evidenceDigest").to_string(),
             issuer: text(v, "/issuer/name").to_string(),
             verify_url: text(v, "/evidence/0/id").to_string(),
-            revoked_at: c.row.revoked_at.map(rfc3339),
-            revocation_reason: c.row.revocation_reason.clone(),
+            revoked_at: revocation.as_ref().map(|r| r.at.clone()),
+            revocation_reason: revocation.map(|r| r.reason.unwrap_or_else(|| REASON_WITHHELD.to_string())),
+            altered: !(c.logged_as_issued() && c.revocation_logged() && c.row_matches_credential()),
             test_data: v.get("testData") == Some(&Value::Bool(true)),
         }
     }

@@ -2,20 +2,19 @@
 //! headcount, how many met the target, and JP totals.
 //!
 //! Produced as a stream ([`Ledger::compliance_parts`]), one OPD at a time, so that a report on
-//! 100,000 people never sits whole in memory: the year's ledger summed per person (by the
-//! database; an index on (year, person, amount) lets PostgreSQL answer that from the index
-//! alone) and the OPDs are read first, then each OPD's people, which are sorted and sent before
+//! 100,000 people never sits whole in memory: the year's sealed balances (one row per person,
+//! see [`crate::balance`]) and the OPDs are read first, then each OPD's people, which are sorted and sent before
 //! the next OPD is read. At most one OPD's rows and a bounded channel of parts are held at once.
 
 use std::collections::HashMap;
 
 use penkom_core::Jp;
-use penkom_storage::entities::{jp_ledger_entry, opd, person};
-use sea_orm::sea_query::Expr;
+use penkom_storage::entities::{jp_balance, opd, person};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::balance;
 use crate::entries;
 use crate::policy;
 use crate::service::{Ledger, LedgerError, check_year};
@@ -36,6 +35,9 @@ pub struct PersonCompliance {
     pub status: String,
     /// JP still missing (0 when met).
     pub missing: String,
+    /// False when the person's stored balance had been altered: `credited` is then what their
+    /// logged entries add up to, and the audit names the change.
+    pub ledger_verified: bool,
     #[serde(skip)]
     pub email: String,
 }
@@ -80,7 +82,7 @@ const PARTS_AHEAD: usize = 512;
 /// What every row of a report needs, read before the first part is sent.
 struct Context {
     opds: Vec<(Option<Uuid>, String, String)>,
-    totals: HashMap<Uuid, i64>,
+    totals: HashMap<Uuid, (i64, bool)>,
     requirements: HashMap<&'static str, policy::Requirement>,
 }
 
@@ -140,19 +142,22 @@ impl Ledger {
         Ok(rx)
     }
 
-    /// Each person's ledger total for `year`, summed by the database.
-    async fn totals(&self, year: i32) -> Result<HashMap<Uuid, i64>, DbErr> {
-        // PostgreSQL sums BIGINT into NUMERIC; the cast brings it back to a 64-bit integer.
-        let sums: Vec<(Uuid, i64)> = jp_ledger_entry::Entity::find()
-            .select_only()
-            .column(jp_ledger_entry::Column::PersonId)
-            .column_as(Expr::cust("CAST(SUM(jp_hundredths) AS BIGINT)"), "total")
-            .filter(jp_ledger_entry::Column::Year.eq(year))
-            .group_by(jp_ledger_entry::Column::PersonId)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        Ok(sums.into_iter().collect())
+    /// Each person's total for `year` that the ledger can vouch for, and whether their balance
+    /// row was believed. One sealed balance row per person is read (never every entry); a
+    /// balance whose seal fails is recomputed from the person's logged entries and marked.
+    async fn totals(&self, year: i32) -> Result<HashMap<Uuid, (i64, bool)>, DbErr> {
+        let rows = jp_balance::Entity::find().filter(jp_balance::Column::Year.eq(year)).all(&self.db).await?;
+        let mut totals = HashMap::with_capacity(rows.len());
+        for b in rows {
+            if balance::sealed(&b) {
+                totals.insert(b.person_id, (b.total_hundredths, true));
+            } else {
+                tracing::warn!(person = %b.person_id, year, "a JP balance failed its seal; counted from the logged entries");
+                let v = balance::verified(&balance::checked_entries(&self.db, b.person_id, year).await?);
+                totals.insert(b.person_id, (v.total, false));
+            }
+        }
+        Ok(totals)
     }
 }
 
@@ -190,7 +195,7 @@ async fn send_parts(
         for (id, nip, name, email, employment) in people {
             let employment = employment.unwrap_or_default();
             let Some(req) = c.requirements.get(employment.as_str()) else { continue };
-            let total = c.totals.get(&id).copied().unwrap_or(0);
+            let (total, ledger_verified) = c.totals.get(&id).copied().unwrap_or((0, true));
             let met = req.met(total);
             headcount += 1;
             met_count += u64::from(met);
@@ -206,6 +211,7 @@ async fn send_parts(
                 credited: fmt(total),
                 status: if met { "met" } else { "not_met" }.to_string(),
                 missing: fmt((req.target - req.counted(total)).max(0)),
+                ledger_verified,
                 email,
             };
             if tx.send(Ok(ReportPart::Person(row))).await.is_err() {

@@ -69,8 +69,9 @@ pub struct Credit<'a> {
 /// already credited.
 pub async fn credit<C: ConnectionTrait>(db: &C, c: Credit<'_>) -> Result<bool, DbErr> {
     // The cap depends on what is already recorded this year: two credits for one person at once
-    // (an external record and a certificate, on two nodes) must not both see the old total.
-    lock_person(db, c.person).await?;
+    // (an external record and a certificate, on two nodes) must not both see the old total. The
+    // log's lock queues every ledger write, so it covers this too.
+    record_log::lock(db).await?;
     let requirement = match c.employment_type {
         Some(t) => policy::effective(&configured(db).await?, t, c.year),
         None => None,
@@ -101,6 +102,7 @@ pub async fn reverse<C: ConnectionTrait>(
     by: Option<Uuid>,
     note: &str,
 ) -> Result<bool, DbErr> {
+    record_log::lock(db).await?;
     let Some(original) = jp_ledger_entry::Entity::find()
         .filter(jp_ledger_entry::Column::Kind.eq(kind))
         .filter(jp_ledger_entry::Column::SourceId.eq(source_id))
@@ -124,17 +126,6 @@ pub async fn reverse<C: ConnectionTrait>(
     .await
 }
 
-/// The advisory-lock key of a person or record id (the first 8 bytes). A collision with another
-/// lock only makes one writer wait for an unrelated one.
-pub fn lock_key(id: Uuid) -> i64 {
-    i64::from_be_bytes(id.as_bytes()[..8].try_into().unwrap_or([0; 8]))
-}
-
-/// Serialises ledger writes for one person until the end of the transaction.
-pub async fn lock_person<C: ConnectionTrait>(db: &C, person: Uuid) -> Result<(), DbErr> {
-    penkom_storage::serialize_on(db, lock_key(person)).await
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn insert<C: ConnectionTrait>(
     db: &C,
@@ -148,21 +139,42 @@ async fn insert<C: ConnectionTrait>(
     at: DateTime<Utc>,
     by: Option<Uuid>,
 ) -> Result<bool, DbErr> {
-    let row = jp_ledger_entry::ActiveModel {
-        id: Set(Uuid::now_v7()),
+    // Whole seconds: the digest the log commits to states the time at that precision, and a
+    // database that keeps less than nanoseconds must hand back the same value.
+    let at = penkom_core::clock::whole_seconds(at);
+    let row = jp_ledger_entry::Model {
+        id: Uuid::now_v7(),
+        person_id: person,
+        year,
+        kind: kind.to_string(),
+        source_id,
+        jp_hundredths: amount,
+        source_jp_hundredths: source_amount,
+        note,
+        recorded_at: at,
+        recorded_by: by,
+    };
+    let digest = record_log::digest::ledger_entry(&row);
+    let active = jp_ledger_entry::ActiveModel {
+        id: Set(row.id),
         person_id: Set(person),
         year: Set(year),
-        kind: Set(kind.to_string()),
+        kind: Set(row.kind.clone()),
         source_id: Set(source_id),
         jp_hundredths: Set(amount),
         source_jp_hundredths: Set(source_amount),
-        note: Set(note),
+        note: Set(row.note.clone()),
         recorded_at: Set(at),
         recorded_by: Set(by),
     };
-    let inserted = jp_ledger_entry::Entity::insert(row)
+    let inserted = jp_ledger_entry::Entity::insert(active)
         .on_conflict_do_nothing_on([jp_ledger_entry::Column::Kind, jp_ledger_entry::Column::SourceId])
         .exec(db)
         .await?;
-    Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(_)))
+    if !matches!(inserted, sea_orm::TryInsertResult::Inserted(_)) {
+        return Ok(false);
+    }
+    record_log::append(db, at, record_log::event::LEDGER, row.id, &digest).await?;
+    crate::balance::add(db, person, year, amount).await?;
+    Ok(true)
 }

@@ -116,12 +116,15 @@ impl Ledger {
         let certificate_number = text("certificate_number", &input.certificate_number, 100)?;
         let reason = text("reason", &input.reason, 500)?;
         let txn = begin_write(&self.db).await?;
+        // The log's lock before anything else (see `record_log::LOG_LOCK`).
+        record_log::lock(&txn).await?;
         let who = person::Entity::find()
             .filter(person::Column::Nip.eq(input.nip.as_str()))
             .one(&txn)
             .await?
             .ok_or(ExternalError::PersonNotFound)?;
-        let now = self.clock.now();
+        // Whole seconds, as the log's digest states it.
+        let now = penkom_core::clock::whole_seconds(self.clock.now());
         let row = external_training::ActiveModel {
             id: Set(Uuid::now_v7()),
             person_id: Set(who.id),
@@ -148,6 +151,14 @@ impl Ledger {
         .map_err(|e| {
             if penkom_storage::is_unique_violation(&e) { ExternalError::Duplicate } else { e.into() }
         })?;
+        record_log::append(
+            &txn,
+            now,
+            record_log::event::EXTERNAL,
+            row.id,
+            &record_log::digest::external(&row),
+        )
+        .await?;
         entries::credit(
             &txn,
             Credit {
@@ -183,8 +194,9 @@ impl Ledger {
         }
         let media = evidence_type(&bytes).ok_or(ExternalError::EvidenceType)?;
         let txn = begin_write(&self.db).await?;
-        // Two uploads at once must not both see "no evidence yet" and overwrite each other.
-        penkom_storage::serialize_on(&txn, entries::lock_key(id)).await?;
+        // Two uploads at once must not both see "no evidence yet" and overwrite each other; the
+        // log's lock, which the attachment's entry needs anyway, queues them.
+        record_log::lock(&txn).await?;
         let row =
             external_training::Entity::find_by_id(id).one(&txn).await?.ok_or(ExternalError::NotFound)?;
         if row.evidence.is_some() {
@@ -197,6 +209,10 @@ impl Ledger {
             Set(Some(name.chars().filter(|c| penkom_core::text::allowed(*c)).take(200).collect()));
         active.evidence = Set(Some(bytes));
         let row = active.update(&txn).await?;
+        if let Some(digest) = record_log::digest::evidence_of(&row) {
+            let now = penkom_core::clock::whole_seconds(self.clock.now());
+            record_log::append(&txn, now, record_log::event::EVIDENCE, id, &digest).await?;
+        }
         txn.commit().await?;
         Ok(row)
     }
@@ -210,19 +226,22 @@ impl Ledger {
     ) -> Result<external_training::Model, ExternalError> {
         let reason = text("reason", reason, 500)?;
         let txn = begin_write(&self.db).await?;
-        // Two reversals at once must not both pass the check below.
-        penkom_storage::serialize_on(&txn, entries::lock_key(id)).await?;
+        // Two reversals at once must not both pass the check below: the log's lock queues them.
+        record_log::lock(&txn).await?;
         let row =
             external_training::Entity::find_by_id(id).one(&txn).await?.ok_or(ExternalError::NotFound)?;
         if row.reversed_at.is_some() {
             return Err(ExternalError::AlreadyReversed);
         }
-        let now = self.clock.now();
+        let now = penkom_core::clock::whole_seconds(self.clock.now());
         let mut active = row.into_active_model();
         active.reversed_at = Set(Some(now));
         active.reversed_by = Set(Some(by.0));
         active.reversal_reason = Set(Some(reason.clone()));
         let row = active.update(&txn).await?;
+        if let Some(digest) = record_log::digest::external_reversal_of(&row) {
+            record_log::append(&txn, now, record_log::event::EXTERNAL_REVERSE, id, &digest).await?;
+        }
         entries::reverse(&txn, entries::EXTERNAL, id, now, Some(by.0), &reason).await?;
         txn.commit().await?;
         Ok(row)

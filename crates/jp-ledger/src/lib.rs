@@ -5,6 +5,8 @@
 //! certificates crate credits and reverses in the same transaction as the certificate);
 //! `service` holds the rest.
 
+pub mod audit;
+pub mod balance;
 pub mod compliance;
 pub mod entries;
 pub mod external;

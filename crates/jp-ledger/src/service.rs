@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use penkom_core::{Clock, Jp, LocalZone, UserId};
-use penkom_storage::entities::{certificate, external_training, jp_ledger_entry, jp_requirement, person};
+use penkom_storage::entities::{
+    certificate, external_training, jp_balance, jp_ledger_entry, jp_requirement, person,
+};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, sea_query::OnConflict,
@@ -13,8 +15,8 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::entries;
 use crate::policy::{self, Requirement};
+use crate::{balance, entries};
 
 #[derive(Clone)]
 pub struct Ledger {
@@ -56,6 +58,9 @@ pub struct StatementEntry {
     pub note: Option<String>,
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: Option<Uuid>,
+    /// Whether the record log vouches for this entry. An entry it does not vouch for (edited in
+    /// the database, or written there behind Penkom's back) is shown but not counted.
+    pub logged: bool,
 }
 
 /// A person's year: target, credited, what remains, and every entry.
@@ -66,13 +71,17 @@ pub struct JpStatement {
     /// Decimal text; absent for people without a requirement.
     pub target: Option<String>,
     pub cap: Option<String>,
-    /// The sum of the year's entries.
+    /// The sum of the year's entries that the record log vouches for.
     pub credited: String,
     /// What counts towards the target (the credited JP, up to the cap).
     pub counted: String,
     pub remaining: Option<String>,
     /// `met` or `not_met`; absent without a requirement.
     pub status: Option<String>,
+    /// What the integrity checks found, empty when all is well: `entry_not_logged` (an entry the
+    /// log does not vouch for, not counted), `entries_missing` (logged entries were deleted),
+    /// `balance_altered` (the stored yearly balance was edited). The audit names each one.
+    pub problems: Vec<String>,
     pub entries: Vec<StatementEntry>,
 }
 
@@ -162,15 +171,35 @@ impl Ledger {
             .filter(jp_ledger_entry::Column::PersonId.eq(person))
             .filter(jp_ledger_entry::Column::Year.eq(year))
             .order_by_asc(jp_ledger_entry::Column::RecordedAt)
+            .order_by_asc(jp_ledger_entry::Column::Id)
             .all(&self.db);
-        let (who, rows, configured) = tokio::try_join!(
+        let (who, rows, configured, stored) = tokio::try_join!(
             person::Entity::find_by_id(person).one(&self.db),
             rows,
-            entries::configured(&self.db)
+            entries::configured(&self.db),
+            jp_balance::Entity::find_by_id((person, year)).one(&self.db),
         )?;
         let who = who.ok_or(LedgerError::PersonNotFound)?;
+        let rows = balance::check(&self.db, rows).await?;
         let descriptions = self.describe(&rows).await?;
-        let total: i64 = rows.iter().map(|r| r.jp_hundredths).sum();
+        // The total is the year's sealed balance, as the compliance report reads it, or, when the
+        // balance was edited (or there is none), what the logged entries add up to. Entries the
+        // log does not vouch for never count, and the statement says what it found.
+        let verified = balance::verified(&rows);
+        let total =
+            stored.as_ref().filter(|b| balance::sealed(b)).map_or(verified.total, |b| b.total_hundredths);
+        let mut problems = Vec::new();
+        if verified.unlogged > 0 {
+            problems.push("entry_not_logged".to_string());
+        }
+        match &stored {
+            Some(b) if !balance::sealed(b) => problems.push("balance_altered".to_string()),
+            // Fewer entries than the balance counted: some were deleted.
+            Some(b) if b.entries > verified.entries + verified.unlogged => {
+                problems.push("entries_missing".to_string())
+            }
+            _ => {}
+        }
         let requirement =
             who.employment_type.as_deref().and_then(|t| policy::effective(&configured, t, year));
         let fmt = Jp::format_hundredths;
@@ -183,9 +212,11 @@ impl Ledger {
             counted: fmt(requirement.as_ref().map_or(total, |r| r.counted(total))),
             remaining: requirement.as_ref().map(|r| fmt((r.target - r.counted(total)).max(0))),
             status: requirement.as_ref().map(|r| if r.met(total) { "met" } else { "not_met" }.to_string()),
+            problems,
             entries: rows
                 .into_iter()
-                .map(|r| StatementEntry {
+                .map(|(r, logged)| StatementEntry {
+                    logged,
                     description: descriptions.get(&r.source_id).cloned().unwrap_or_default(),
                     external: r.kind.starts_with(entries::EXTERNAL),
                     id: r.id,
@@ -202,8 +233,11 @@ impl Ledger {
     }
 
     /// What each entry's source is, for people reading a statement.
-    async fn describe(&self, rows: &[jp_ledger_entry::Model]) -> Result<HashMap<Uuid, String>, DbErr> {
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.source_id).collect();
+    async fn describe(
+        &self,
+        rows: &[(jp_ledger_entry::Model, bool)],
+    ) -> Result<HashMap<Uuid, String>, DbErr> {
+        let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.source_id).collect();
         let mut out = HashMap::new();
         let certificates =
             certificate::Entity::find().filter(certificate::Column::Id.is_in(ids.clone())).all(&self.db);

@@ -171,6 +171,7 @@ mod tests {
             revoked_at: None,
             revocation_reason: None,
             test_data: false,
+            altered: false,
         };
         let page = render("valid", None, None, Some(&c), &LocalZone::default());
         assert!(page.contains("<h1>SAH</h1>"));

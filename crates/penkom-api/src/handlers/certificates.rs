@@ -46,6 +46,8 @@ pub struct CertificateSummary {
     pub revoked_at: Option<String>,
     pub revocation_reason: Option<String>,
     pub test_data: bool,
+    /// The stored record no longer agrees with the record log (the database was edited).
+    pub altered: bool,
 }
 
 /// The certificate `id` if the caller may see it: its holder, a verifier or an administrator.

@@ -73,7 +73,8 @@ async fn scope(
 pub struct ComplianceSchema {
     pub year: i32,
     /// Per person: `person_id`, `nip`, `name`, `opd_code`, `opd_name`, `employment_type`,
-    /// `target`, `credited`, `status` (`met`/`not_met`), `missing`.
+    /// `target`, `credited`, `status` (`met`/`not_met`), `missing`, `ledger_verified` (false when
+    /// the person's stored balance had been altered; `credited` is then their logged entries).
     #[schema(value_type = Vec<Object>)]
     pub people: Vec<serde_json::Value>,
     /// Per OPD: `opd_code`, `opd_name`, `headcount`, `met`, `share_met`, `jp_total`.
@@ -145,6 +146,7 @@ pub async fn compliance(
                 p.credited,
                 p.status,
                 p.missing,
+                p.ledger_verified.to_string(),
             ])),
             Ok(ReportPart::Opds(_)) => None,
             Err(e) => Some(Err(e)),
@@ -162,6 +164,7 @@ pub async fn compliance(
             "credited_jp",
             "status",
             "missing_jp",
+            "ledger_verified",
         ],
         rows,
         sep,

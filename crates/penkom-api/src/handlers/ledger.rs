@@ -36,9 +36,13 @@ pub struct StatementSchema {
     pub remaining: Option<String>,
     /// `met` or `not_met`.
     pub status: Option<String>,
+    /// What the integrity checks found (empty when all is well): `entry_not_logged`,
+    /// `entries_missing`, `balance_altered`.
+    pub problems: Vec<String>,
     /// Each entry: `id`, `kind` (`certificate`, `certificate_reversal`, `external`,
     /// `external_reversal`), `source_id`, `jp`, `source_jp`, `description`, `external`, `note`,
-    /// `recorded_at`, `recorded_by`.
+    /// `recorded_at`, `recorded_by`, `logged` (whether the record log vouches for it; an entry it
+    /// does not vouch for is not counted).
     #[schema(value_type = Vec<Object>)]
     pub entries: Vec<serde_json::Value>,
 }

@@ -41,9 +41,10 @@ async fn rate_limit(state: &AppState, addr: ClientAddr) -> Result<(), ApiError> 
 /// A public verification answer. The NIP is masked.
 #[derive(Serialize, ToSchema)]
 pub struct PublicVerification {
-    /// `valid`, `revoked` or `unknown`.
+    /// `valid`, `revoked`, `tampered`, `unknown` (not issued) or `invalid` (not a code).
     pub status: String,
-    /// For `revoked`, the reason given; for `unknown`, `not_issued` or `malformed_code`.
+    /// For `revoked`, the reason given; else a code: `test_data`, `stored_document_altered`,
+    /// `revocation_not_logged`, `not_issued`, `malformed_code`.
     pub reason: Option<String>,
     pub revoked_at: Option<String>,
     #[schema(value_type = Option<CertificateSummary>)]
@@ -55,9 +56,11 @@ fn status_name(s: Status) -> String {
 }
 
 async fn lookup(state: &AppState, code: &str) -> Result<(PublicVerification, Option<Certificate>), ApiError> {
+    // Not a code at all (a wrong check character, a wrong length): `invalid`, the verdict the
+    // bulk verifier gives the same input, not `unknown`, which says a real code was not issued.
     let Ok(code) = VerificationCode::parse(code) else {
         let v = PublicVerification {
-            status: "unknown".into(),
+            status: "invalid".into(),
             reason: Some("malformed_code".into()),
             revoked_at: None,
             certificate: None,

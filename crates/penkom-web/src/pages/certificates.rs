@@ -55,6 +55,8 @@ pub async fn list(State(state): State<WebState>, viewer: Viewer) -> Result<Respo
             let m = c.summary(true);
             let (status, valid) = match (&m.revoked_at, m.test_data) {
                 (Some(_), _) => ("Dicabut", false),
+                // The stored record was edited behind Penkom's back: nothing it says holds.
+                (None, _) if m.altered => ("Tidak sah: catatan diubah", false),
                 (None, true) => ("Data uji", false),
                 (None, false) => ("Berlaku", true),
             };
