@@ -163,7 +163,9 @@ async fn main() -> anyhow::Result<()> {
                     "SIMULATED CLOCK: an administrator can move time; everything recorded is test data"
                 );
                 let sim = ManualClock::running(
-                    serve.simulated_clock_start.unwrap_or_else(chrono::Utc::now),
+                    serve
+                        .simulated_clock_start
+                        .unwrap_or_else(|| penkom_core::Clock::now(&penkom_core::SystemClock)),
                     serve.simulated_clock_speed,
                 );
                 Server::start_with(&cli.settings, &serve, Arc::new(sim.clone()), Some(sim)).await?
@@ -268,7 +270,7 @@ async fn main() -> anyhow::Result<()> {
             let dir = cli.settings.effective_keys_dir();
             match action {
                 KeysAction::Generate => {
-                    let key = certificates::keys::generate(&dir, chrono::Utc::now())?;
+                    let key = certificates::keys::generate(&dir, penkom_core::Clock::now(clock.as_ref()))?;
                     println!("generated {} in {}", key.kid, dir.display());
                 }
                 KeysAction::List => {

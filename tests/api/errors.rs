@@ -90,7 +90,21 @@ async fn bad_paths_and_methods_are_json_errors() {
     let res = app.get("/api/v1/admin/users?offset=18446744073709551615", Some(&admin)).await;
     assert_eq!(res.status(), 400, "a huge offset is refused, not a crash");
     let res = app.get("/api/v1/admin/users?q=%00", Some(&admin)).await;
-    assert_eq!(res.status(), 400);
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        (body["error"]["code"].as_str(), body["error"]["details"]["field"].as_str()),
+        (Some("invalid_field"), Some("q"))
+    );
+    // Each query error names its parameter, in Indonesian, without serde's English.
+    let res = app.get("/api/v1/admin/users?limit=abc", Some(&admin)).await;
+    let body: Value = res.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert_eq!(body["error"]["details"]["field"], "limit", "{body}");
+    assert!(
+        message.contains("`limit`") && !message.contains("Failed") && !message.contains("invalid"),
+        "{message}"
+    );
 
     let res = app.get("/api/v1/nowhere", None).await;
     assert_eq!(res.status(), 404);
@@ -101,4 +115,94 @@ async fn bad_paths_and_methods_are_json_errors() {
     assert_eq!(res.status(), 405);
     assert_eq!(error_code(res).await, "method_not_allowed");
     app.stop().await;
+}
+
+/// `path` with each parameter replaced by a value of the right shape that names nothing.
+fn sample_path(path: &str) -> String {
+    crate::route_access::fill(path, |name| {
+        match name {
+            "year" | "from_year" => "2026",
+            "employment_type" => "PNS",
+            "code" => "ABCDEFGHJK5",
+            _ => "0190a4f2-7c1e-7000-8000-000000000000",
+        }
+        .to_string()
+    })
+}
+
+#[tokio::test]
+async fn a_nul_in_any_text_of_any_route_is_refused_at_the_edge_with_the_field_named() {
+    let app = TestApp::spawn().await;
+    let (nip, pw) = app
+        .person(
+            "196001012000011001",
+            "semua@test.go.id",
+            "learner|instructor|verifier|opd_admin|admin",
+            "PNS",
+            "BKPSDM",
+        )
+        .await;
+    let token = app.token(&nip, &pw).await;
+    let send = |method: reqwest::Method, path: String, body: &'static str| {
+        app.client
+            .request(method, app.url(&path))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let mut json_routes = 0;
+    for ep in app.endpoints.iter().filter(|e| matches!(e.method.as_str(), "POST" | "PUT" | "PATCH")) {
+        if ep.path.ends_with("/logout") {
+            continue;
+        }
+        let path = sample_path(ep.path);
+        let method = reqwest::Method::from_bytes(ep.method.as_str().as_bytes()).unwrap();
+        // A route that reads JSON refuses an unknown field; the same body with a NUL in it must
+        // be refused for the NUL, before any rule or database sees it.
+        let plain = send(method.clone(), path.clone(), r#"{"x":"ab"}"#).await.unwrap();
+        assert!(plain.status().as_u16() < 500, "{} {path}: {}", ep.method, plain.status());
+        let takes_json = plain.status() == 422 && error_code(plain).await == "invalid_field";
+        let res = send(method, path.clone(), r#"{"x":"a\u0000b"}"#).await.unwrap();
+        let status = res.status().as_u16();
+        assert!(status < 500, "{} {path}: {status}", ep.method);
+        if takes_json {
+            json_routes += 1;
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(status, 422, "{} {path}: {body}", ep.method);
+            assert_eq!(body["error"]["code"], "invalid_field");
+            assert_eq!(body["error"]["details"]["field"], "x", "{} {path}: {body}", ep.method);
+            assert!(body["error"]["message"].as_str().unwrap().contains("NUL"), "{body}");
+        }
+    }
+    assert!(json_routes >= 15, "only {json_routes} routes read JSON?");
+
+    // The fields the issue names, nested where they are: a course title, a question's text.
+    let course = json!({"code": "NUL-1", "title": "Judul\u{0}", "description": "D", "topic": "t", "organiser": "O", "jp": "1"});
+    let res = app.post_json("/api/v1/instructor/courses", Some(&token), &course).await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["details"]["field"], "title", "{body}");
+    let items = json!({"items": [{"code": "ABCDEFGHJK5"}, {"code": "ABC\u{0}"}]});
+    let res = app.post_json("/api/v1/verify", Some(&token), &items).await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["details"]["field"], "items[1].code", "{body}");
+    // In a query and in a path too.
+    for path in ["/api/v1/reports/compliance?year=2026&opd=%00", "/api/v1/verify/ABC%00DEF"] {
+        let res = app.get(path, Some(&token)).await;
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!((status, body["error"]["code"].as_str()), (422, Some("invalid_field")), "{path}: {body}");
+    }
+    // And in an import file.
+    let res = app
+        .post_csv("/api/v1/admin/users/import", &token, "nip,name\n196001012000011002,Nama\0Palsu\n")
+        .await;
+    assert_eq!(res.status(), 422);
+
+    // Field errors name their field, in Indonesian, without serde's English.
+    let res = app.post_json("/api/v1/instructor/courses", Some(&token), &json!({"code": "X"})).await;
+    let body: Value = res.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert_eq!(body["error"]["details"]["field"], "title", "{body}");
+    assert!(message.contains("wajib diisi") && !message.contains("missing"), "{message}");
 }

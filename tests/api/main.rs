@@ -27,4 +27,5 @@ mod slow_clients;
 mod smtp_sink;
 mod study;
 mod tampering;
+mod tidy;
 mod web;

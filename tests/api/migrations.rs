@@ -23,7 +23,7 @@ async fn table_count(db: &sea_orm::DatabaseConnection) -> i64 {
 #[tokio::test]
 async fn migrations_go_up_down_and_up_again() {
     let env = TestEnv::new().await;
-    let clock = std::sync::Arc::new(ManualClock::new(chrono::Utc::now()));
+    let clock = std::sync::Arc::new(ManualClock::new(penkom_core::Clock::now(&penkom_core::SystemClock)));
     let services = penkom::server::Services::connect(&env.settings, clock, true).await.unwrap();
     let db = &services.db;
     let applied = Migrator::get_applied_migrations(db).await.unwrap().len();

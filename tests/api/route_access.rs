@@ -11,13 +11,17 @@ use crate::support::TestApp;
 
 /// `path` with every parameter replaced by a well-formed id that names nothing.
 pub(crate) fn concrete(path: &str) -> String {
-    // Any path parameter gets a well-formed id that names nothing.
+    fill(path, |_| uuid::Uuid::new_v4().to_string())
+}
+
+/// `path` with each `{name}` replaced by `value(name)`.
+pub(crate) fn fill(path: &str, value: impl Fn(&str) -> String) -> String {
     let mut out = String::new();
     let mut rest = path;
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
-        let end = rest[start..].find('}').map(|e| start + e + 1).unwrap_or(rest.len());
-        out.push_str(&uuid::Uuid::new_v4().to_string());
+        let end = rest[start..].find('}').map_or(rest.len(), |e| start + e + 1);
+        out.push_str(&value(&rest[start + 1..end.saturating_sub(1).max(start + 1)]));
         rest = &rest[end..];
     }
     out.push_str(rest);

@@ -285,3 +285,50 @@ async fn an_external_record_or_its_evidence_edited_in_the_database_is_named_by_t
     }
     db.close().await.ok();
 }
+
+#[tokio::test]
+async fn a_revocation_whose_audit_row_cannot_be_written_does_not_happen() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let verifier = app.signed_in("verifier").await;
+    let c = course_worth(&app, post_test(3, 0, 4, false), "2").await;
+    let id = pass(&app, &c).await["certificate"]["id"].as_str().unwrap().to_string();
+    let db = database(&app).await;
+    // The audit trail refuses this one event, as a full disk or a lost connection at that
+    // statement would.
+    let postgres = db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+    let (refuse, allow) = if postgres {
+        (
+            "ALTER TABLE audit_event ADD CONSTRAINT no_revocations CHECK (action <> 'certificate_revoked')",
+            "ALTER TABLE audit_event DROP CONSTRAINT no_revocations",
+        )
+    } else {
+        (
+            "CREATE TRIGGER no_revocations BEFORE INSERT ON audit_event WHEN NEW.action = 'certificate_revoked' \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            "DROP TRIGGER no_revocations",
+        )
+    };
+    db.execute_unprepared(refuse).await.unwrap();
+    let revoke = format!("/api/v1/certificates/{id}/revoke");
+    let res = app.post_json(&revoke, Some(&verifier), &json!({"reason": "Salah peserta"})).await;
+    assert!(res.status().is_server_error(), "{}", res.status());
+    // Nothing of it happened: not revoked, no log entry, no reversal.
+    let mine = app.get_ok("/api/v1/me/certificates", &c.learner).await;
+    assert!(mine[0]["revoked_at"].is_null(), "{mine}");
+    assert_eq!(app.get_ok("/api/v1/me/jp", &c.learner).await["credited"], "2");
+    assert!(audit(&app.env, None).0);
+
+    db.execute_unprepared(allow).await.unwrap();
+    let res = app.post_json(&revoke, Some(&verifier), &json!({"reason": "Salah peserta"})).await;
+    assert_eq!(res.status(), 200);
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let rows = penkom_storage::entities::audit_event::Entity::find()
+        .filter(penkom_storage::entities::audit_event::Column::Action.eq("certificate_revoked"))
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].subject.as_deref(), Some(id.as_str()));
+    db.close().await.ok();
+}

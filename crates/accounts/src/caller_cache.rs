@@ -78,7 +78,8 @@ pub struct Revocation {
 
 impl Revocation {
     pub fn new(target: Target) -> Self {
-        Self { id: rand::random(), at: Utc::now(), target }
+        // The system's clock on purpose, not the injected one: see the field's doc.
+        Self { id: rand::random(), at: penkom_core::Clock::now(&penkom_core::SystemClock), target }
     }
 }
 
@@ -215,7 +216,7 @@ pub(crate) async fn publish(live: &dyn LiveStore, entry: &Revocation) -> Result<
         // rolling deploy) is passed on, not dropped.
         let mut entries: Vec<serde_json::Value> =
             loaded.and_then(|v| serde_json::from_slice(&v.value).ok()).unwrap_or_default();
-        let horizon = Utc::now() - keep;
+        let horizon = penkom_core::Clock::now(&penkom_core::SystemClock) - keep;
         entries.retain(|e| {
             e.get("at")
                 .and_then(|a| a.as_str())
@@ -269,7 +270,7 @@ mod tests {
     }
 
     fn rev(id: u64, target: Target) -> Revocation {
-        Revocation { id, at: Utc::now(), target }
+        Revocation { id, at: penkom_core::Clock::now(&penkom_core::SystemClock), target }
     }
 
     #[test]
@@ -349,13 +350,17 @@ mod tests {
     #[tokio::test]
     async fn the_journal_keeps_recent_and_unknown_entries() {
         let live = MemoryStore::new();
-        let old = Revocation { id: 1, at: Utc::now() - chrono::Duration::hours(1), target: Target::All };
+        let old = Revocation {
+            id: 1,
+            at: penkom_core::Clock::now(&penkom_core::SystemClock) - chrono::Duration::hours(1),
+            target: Target::All,
+        };
         publish(&live, &old).await.unwrap();
         publish(&live, &rev(2, Target::Token("x".into()))).await.unwrap();
         // An entry from a newer version, which this one cannot read, is kept for others.
         let loaded = live.load(JOURNAL_KEY).await.unwrap().unwrap();
         let mut raw: Vec<serde_json::Value> = serde_json::from_slice(&loaded.value).unwrap();
-        raw.push(serde_json::json!({"id": 9, "at": Utc::now(), "target": {"kind": "future"}}));
+        raw.push(serde_json::json!({"id": 9, "at": penkom_core::Clock::now(&penkom_core::SystemClock), "target": {"kind": "future"}}));
         assert!(
             live.store_if(JOURNAL_KEY, loaded.version, &serde_json::to_vec(&raw).unwrap(), CACHE_TTL)
                 .await

@@ -5,7 +5,7 @@
 //! people becomes rows in the database. It knows nothing of HTTP; the API crate maps its errors
 //! to status codes.
 
-pub mod audit;
+pub use penkom_storage::audit;
 pub mod caller_cache;
 pub mod directory;
 pub mod import;

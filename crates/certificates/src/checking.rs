@@ -22,6 +22,7 @@ pub const MAX_ITEMS: usize = 1000;
 /// One thing to verify: a code or a whole credential, optionally with the NIP of the person
 /// who presented it.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Item {
     pub code: Option<String>,
     /// Read without duplicate keys (see [`crate::strict_json`]).

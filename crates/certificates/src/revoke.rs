@@ -31,7 +31,15 @@ pub enum RevokeError {
 impl Certificates {
     /// Revokes certificate `id` for `reason`. Revocation is final: a certificate issued in error
     /// is revoked, and a corrected one comes from a new completion.
-    pub async fn revoke(&self, id: Uuid, by: UserId, reason: &str) -> Result<Certificate, RevokeError> {
+    /// The audit trail's row (who, from where, why) is written in the same transaction: a
+    /// revocation exists exactly when its record does.
+    pub async fn revoke(
+        &self,
+        id: Uuid,
+        by: UserId,
+        reason: &str,
+        client_addr: Option<&str>,
+    ) -> Result<Certificate, RevokeError> {
         let reason = reason.trim();
         // The reason is shown on the public page and published in the signed status list: text
         // that displays otherwise than stored (direction overrides) has no place there.
@@ -82,6 +90,16 @@ impl Certificates {
             };
             notifications::outbox::enqueue(&txn, now, &self.mail_host(), mail).await?;
         }
+        penkom_storage::audit::record(
+            &txn,
+            now,
+            Some(by),
+            "certificate_revoked",
+            Some(&id.to_string()),
+            Some(serde_json::json!({ "reason": reason })),
+            client_addr,
+        )
+        .await?;
         txn.commit().await?;
         tracing::info!(certificate = %id, "certificate revoked");
         Ok(Certificate::from_row(row, log))

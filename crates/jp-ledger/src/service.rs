@@ -135,6 +135,9 @@ impl Ledger {
             created_at: Set(self.clock.now()),
             created_by: Set(Some(by.0)),
         };
+        // The audit trail's row in the same transaction: the change exists exactly when its
+        // record does.
+        let txn = penkom_storage::begin_write(&self.db).await?;
         jp_requirement::Entity::insert(row)
             .on_conflict(
                 OnConflict::columns([
@@ -150,8 +153,19 @@ impl Ledger {
                 ])
                 .to_owned(),
             )
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
+        penkom_storage::audit::record(
+            &txn,
+            self.clock.now(),
+            Some(by),
+            "jp_requirement_set",
+            Some(&format!("{employment_type}/{from_year}")),
+            None,
+            None,
+        )
+        .await?;
+        txn.commit().await?;
         Ok(Requirement {
             employment_type: employment_type.to_string(),
             from_year,

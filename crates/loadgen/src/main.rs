@@ -156,7 +156,7 @@ async fn seed(dir: &Path, learners: usize) -> anyhow::Result<(Vec<String>, uuid:
         .into_tuple()
         .all(&services.db)
         .await?;
-    let now = chrono::Utc::now();
+    let now = penkom_core::Clock::now(&penkom_core::SystemClock);
     let mut tokens = Vec::with_capacity(learners);
     let (mut enrollments, mut token_rows) = (Vec::new(), Vec::new());
     for p in &people {

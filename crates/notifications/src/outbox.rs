@@ -371,7 +371,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = penkom_storage::connect(&penkom_storage::sqlite_url_for_dir(dir.path()), 2).await.unwrap();
         Migrator::up(&db, None).await.unwrap();
-        (dir, db, ManualClock::new(chrono::Utc::now()))
+        (dir, db, ManualClock::new(penkom_core::Clock::now(&penkom_core::SystemClock)))
     }
 
     fn node(db: &DatabaseConnection, clock: &ManualClock, t: Arc<dyn Transport>, name: &str) -> Outbox {

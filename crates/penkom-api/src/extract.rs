@@ -6,13 +6,14 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
+use crate::field_errors;
 use crate::state::AppState;
 
 /// JSON in and out, with Penkom's error format for bad input.
@@ -44,17 +45,21 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> 
             ));
         }
         let bytes = axum::body::Bytes::from_request(req, state).await?;
+        if field_errors::json_has_nul(&bytes) {
+            // Rare, so only now the parse that finds where it is.
+            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                return Err(field_errors::nul(&field_errors::nul_path(&value).unwrap_or_default()));
+            }
+        }
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let decoded = serde_path_to_error::deserialize(&mut de)
-            .map_err(|e| e.to_string())
-            .and_then(|v| de.end().map(|()| v).map_err(|e| e.to_string()));
+            .map_err(|e| (e.path().to_string(), e.inner().to_string()))
+            .and_then(|v| de.end().map(|()| v).map_err(|e| (String::new(), e.to_string())));
         match decoded {
             Ok(v) => Ok(Json(v)),
-            Err(e) if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() => Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                format!("isian tidak valid: {e}"),
-            )),
+            Err((path, message)) if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() => {
+                Err(field_errors::from_serde(&path, &message))
+            }
             Err(_) => Err(ApiError::bad_request("malformed_json", "badan permintaan bukan JSON yang valid")),
         }
     }
@@ -67,14 +72,51 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
 }
 
 /// Path parameters, with Penkom's error format for bad input (e.g. an id that is not a UUID).
-#[derive(Debug, FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
+/// A NUL character (`%00`) in the path is refused before it can reach the database.
+#[derive(Debug)]
 pub struct Path<T>(pub T);
 
-/// Query parameters, with Penkom's error format for bad input.
-#[derive(Debug, FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if parts.uri.path().to_ascii_lowercase().contains("%00") {
+            return Err(field_errors::nul("path"));
+        }
+        let axum::extract::Path(v) = axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        Ok(Path(v))
+    }
+}
+
+/// Query parameters, with Penkom's error format for bad input: the parameter named, the
+/// problem in Indonesian, a NUL character refused.
+#[derive(Debug)]
 pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("").as_bytes();
+        if let Some((key, _)) =
+            form_urlencoded::parse(query).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(field_errors::nul(&key.replace('\0', "")));
+        }
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query));
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|e| field_errors::query(&e.path().to_string(), &e.inner().to_string()))
+    }
+}
 
 impl From<BytesRejection> for ApiError {
     fn from(r: BytesRejection) -> Self {
@@ -131,19 +173,20 @@ pub fn declared_oversize(req: &Request, limit: usize) -> bool {
 
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
-        ApiError::bad_request(
-            "invalid_path_parameter",
-            format!("parameter alamat tidak valid: {}", r.body_text()),
-        )
-    }
-}
-
-impl From<QueryRejection> for ApiError {
-    fn from(r: QueryRejection) -> Self {
-        ApiError::bad_request(
-            "invalid_query_parameter",
-            format!("parameter kueri tidak valid: {}", r.body_text()),
-        )
+        use axum::extract::path::ErrorKind;
+        let PathRejection::FailedToDeserializePathParams(e) = &r else {
+            return ApiError::bad_request("invalid_path_parameter", "parameter alamat tidak valid");
+        };
+        let (key, problem) = match e.kind() {
+            ErrorKind::ParseErrorAtKey { key, .. } | ErrorKind::DeserializeError { key, .. } => {
+                (key.clone(), "formatnya tidak valid")
+            }
+            ErrorKind::InvalidUtf8InPathParam { key } => (key.clone(), "bukan UTF-8 yang valid"),
+            _ => (String::new(), "tidak valid"),
+        };
+        let what = if key.is_empty() { String::new() } else { format!(" `{key}`") };
+        ApiError::bad_request("invalid_path_parameter", format!("parameter alamat{what} {problem}"))
+            .with_details(serde_json::json!({ "field": key }))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod body_timeout;
 pub mod csv_body;
 pub mod error;
 pub mod extract;
+pub mod field_errors;
 pub mod handlers;
 pub mod openapi;
 pub mod read_retry;

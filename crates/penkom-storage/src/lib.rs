@@ -5,6 +5,7 @@
 //! pick a backend themselves. Keeping connection setup here is what lets one code path serve the
 //! embedded SQLite default and a production PostgreSQL.
 
+pub mod audit;
 pub mod connect;
 pub mod entities;
 pub mod errors;

@@ -64,7 +64,12 @@ impl<S: Send + Sync> FromRequest<S> for Form {
             .into());
         }
         let bytes = penkom_api::extract::body_bytes(req).await?;
-        Ok(Self::parse(&bytes))
+        let form = Self::parse(&bytes);
+        // PostgreSQL cannot store a NUL in text, and no field has a use for one.
+        if let Some((key, _)) = form.0.iter().find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+            return Err(penkom_api::field_errors::nul(&key.replace('\0', "")).into());
+        }
+        Ok(form)
     }
 }
 

@@ -53,6 +53,10 @@ pub async fn import(
         ));
     }
     let body = body_bytes(req).await?;
+    // PostgreSQL cannot store a NUL in text, and no CSV cell has a use for one.
+    if body.contains(&0) {
+        return Err(crate::field_errors::nul("body"));
+    }
     let r = state.accounts.import_people(&body, Some(caller.id)).await?;
     Ok(Json(ImportReportView {
         rows: r.rows,

@@ -135,6 +135,7 @@ pub async fn mine(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     /// Why, in 3 to 500 characters. Shown on the public verification page and in the status list.
     pub reason: String,
@@ -155,16 +156,7 @@ pub async fn revoke(
     Path(id): Path<uuid::Uuid>,
     Json(body): Json<RevokeRequest>,
 ) -> Result<Json<Summary>, ApiError> {
-    let c = state.certificates.revoke(id, caller.id, &body.reason).await?;
-    accounts::audit::record(
-        &state.db,
-        state.clock.now(),
-        Some(caller.id),
-        "certificate_revoked",
-        Some(&id.to_string()),
-        Some(serde_json::json!({ "reason": body.reason.trim() })),
-        addr.0.map(|a| a.to_string()).as_deref(),
-    )
-    .await?;
+    let addr = addr.0.map(|a| a.to_string());
+    let c = state.certificates.revoke(id, caller.id, &body.reason, addr.as_deref()).await?;
     Ok(Json(c.summary(true)))
 }

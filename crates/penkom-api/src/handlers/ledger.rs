@@ -146,16 +146,6 @@ pub async fn set_requirement(
             caller.id,
         )
         .await?;
-    accounts::audit::record(
-        &state.db,
-        state.clock.now(),
-        Some(caller.id),
-        "jp_requirement_set",
-        Some(&format!("{employment_type}/{from_year}")),
-        None,
-        None,
-    )
-    .await?;
     Ok(Json(r.into()))
 }
 

@@ -141,6 +141,7 @@ pub async fn by_code(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BulkRequest {
     /// Up to 1,000 items, each `{"code": …}` or `{"credential": {…}}`, optionally with `"nip"`.
     #[schema(value_type = Vec<Object>)]

@@ -1,8 +1,10 @@
-//! Appending to the audit trail.
+//! Appending to the audit trail (`audit_event`): who saw or changed personal data, as UU 27/2022
+//! expects. Here, below every domain crate, so that each writes its events inside the
+//! transaction of the change they record.
 
+use crate::entities::audit_event;
 use chrono::{DateTime, Utc};
 use penkom_core::UserId;
-use penkom_storage::entities::audit_event;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
 use uuid::Uuid;
 
