@@ -11,6 +11,7 @@ pub mod compliance;
 pub mod entries;
 pub mod external;
 pub mod policy;
+pub mod scope;
 pub mod service;
 pub mod siasn;
 

@@ -417,6 +417,19 @@ impl From<jp_ledger::LedgerError> for ApiError {
     }
 }
 
+impl From<jp_ledger::scope::ScopeError> for ApiError {
+    fn from(e: jp_ledger::scope::ScopeError) -> Self {
+        use jp_ledger::scope::ScopeError as E;
+        let message = e.to_string();
+        match e {
+            E::InvalidCode => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message),
+            E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "opd_not_found", message),
+            E::Forbidden => ApiError::forbidden(),
+            E::Db(inner) => inner.into(),
+        }
+    }
+}
+
 impl From<jp_ledger::ExternalError> for ApiError {
     fn from(e: jp_ledger::ExternalError) -> Self {
         use jp_ledger::ExternalError as E;

@@ -6,8 +6,6 @@ use axum::response::Response;
 use futures_util::StreamExt;
 use jp_ledger::ReportPart;
 use penkom_core::Role;
-use penkom_storage::entities::opd;
-use penkom_storage::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -30,41 +28,17 @@ pub struct ReportQuery {
     pub sep: Option<String>,
 }
 
-/// The OPD a report covers: an OPD administrator's own (asking for another is 403), or the one
-/// asked for, or all.
+/// The OPD a report covers, by the ledger's rule (`jp_ledger::scope`).
 async fn scope(
     state: &AppState,
     caller: &accounts::Caller,
     asked: Option<&str>,
 ) -> Result<Option<uuid::Uuid>, ApiError> {
-    let asked = match asked {
-        Some(code) if !penkom_core::text::is_single_line(code) => {
-            return Err(ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                "kode OPD tidak sah",
-            ));
-        }
-        Some(code) => Some(
-            opd::Entity::find()
-                .filter(opd::Column::Code.eq(code.trim()))
-                .one(&state.db)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::new(axum::http::StatusCode::NOT_FOUND, "opd_not_found", "OPD tidak ditemukan")
-                })?
-                .id,
-        ),
-        None => None,
+    let viewer = jp_ledger::scope::Viewer {
+        sees_every_opd: caller.has(Role::Verifier) || caller.has(Role::Admin),
+        own_opd: caller.opd_id.map(|o| o.0),
     };
-    if caller.has(Role::Verifier) || caller.has(Role::Admin) {
-        return Ok(asked);
-    }
-    let own = caller.opd_id.map(|o| o.0).ok_or_else(ApiError::forbidden)?;
-    match asked {
-        Some(other) if other != own => Err(ApiError::forbidden()),
-        _ => Ok(Some(own)),
-    }
+    Ok(state.ledger.report_scope(viewer, asked).await?)
 }
 
 /// The schema of the compliance report.
