@@ -127,13 +127,26 @@ pub fn external_reversal_of(row: &external_training::Model) -> Option<String> {
 /// seal makes an edit of it visible to every report that reads it, and the audit checks it
 /// against the logged entries it sums.
 pub fn balance_seal(person_id: Uuid, year: i32, total_hundredths: i64, entries: i64) -> String {
-    of(&json!({
-        "record": "jp_balance",
-        "person_id": person_id,
-        "year": year,
-        "total_hundredths": total_hundredths,
-        "entries": entries,
-    }))
+    // A report checks 100,000 seals, so the RFC 8785 text is written out directly rather than
+    // built as a `Value` and canonicalised (the test below holds the two equal). Its keys are in
+    // RFC 8785 order and every value is ASCII; integers print as RFC 8785 prints them while
+    // they stay within 2^53, beyond which the general path takes over.
+    const EXACT: i64 = 1 << 53;
+    if total_hundredths.abs() >= EXACT || entries.abs() >= EXACT {
+        return of(&json!({
+            "record": "jp_balance",
+            "person_id": person_id,
+            "year": year,
+            "total_hundredths": total_hundredths,
+            "entries": entries,
+        }));
+    }
+    sha256_hex(
+        format!(
+            r#"{{"entries":{entries},"person_id":"{person_id}","record":"jp_balance","total_hundredths":{total_hundredths},"year":{year}}}"#
+        )
+        .as_bytes(),
+    )
 }
 
 #[cfg(test)]
@@ -180,6 +193,20 @@ mod tests {
         let mut e = entry();
         e.recorded_at += chrono::Duration::microseconds(5);
         assert_eq!(ledger_entry(&e), base);
+    }
+
+    #[test]
+    fn the_written_out_seal_is_the_canonical_one() {
+        let p = Uuid::from_u128(0x0190_a4f2_7c1e_7000_8000_0000_0000_00ff);
+        for (year, total, entries) in
+            [(2026, 200, 1), (2000, -150, 3), (2100, 0, 0), (2026, 1 << 52, 7), (2026, 1 << 60, 2)]
+        {
+            let canonical = of(&json!({
+                "record": "jp_balance", "person_id": p, "year": year,
+                "total_hundredths": total, "entries": entries,
+            }));
+            assert_eq!(balance_seal(p, year, total, entries), canonical, "{year} {total} {entries}");
+        }
     }
 
     #[test]
