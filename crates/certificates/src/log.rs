@@ -5,7 +5,7 @@ use record_log::{Broken, GENESIS, LogEntry, Logged, event};
 use sea_orm::{DbErr, EntityTrait};
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use sea_orm::TransactionTrait;
 
@@ -50,10 +50,11 @@ impl Certificates {
         txn.commit().await?;
         let (head, mut broken) = record_log::chain::check_chain(&entries);
         broken.extend(trusted_head.and_then(|t| head_problem(&entries, &keys, t)));
-        broken.extend(certificate_problems(&entries, certificates.clone(), &keys));
+        let count = certificates.len();
+        broken.extend(certificate_problems(&entries, certificates, &keys));
         broken.extend(ledger);
         broken.sort_by_key(|b| b.seq);
-        Ok(AuditReport { entries: entries.len() as i64, head, certificates: certificates.len(), broken })
+        Ok(AuditReport { entries: entries.len() as i64, head, certificates: count, broken })
     }
 
     /// The log's current head, signed: anyone who keeps a copy can later prove that the log was
@@ -109,10 +110,7 @@ fn certificate_problems(
     keys: &PublicKeys,
 ) -> Vec<Broken> {
     let next = entries.len() as i64 + 1;
-    let mut by_subject: HashMap<uuid::Uuid, Vec<LogEntry>> = HashMap::new();
-    for e in entries.iter().filter(|e| e.event == event::ISSUE || e.event == event::REVOKE) {
-        by_subject.entry(e.subject_id).or_default().push(e.clone());
-    }
+    let mut by_subject = record_log::by_subject(entries);
     let mut broken = Vec::new();
     let ids: HashSet<uuid::Uuid> = certificates.iter().map(|c| c.row.id).collect();
     for e in entries.iter().filter(|e| e.event == event::ISSUE || e.event == event::REVOKE) {

@@ -13,18 +13,6 @@ use crate::balance;
 /// External records read at a time: each may carry an evidence file of up to 10 MiB.
 const EXTERNAL_PAGE: u64 = 20;
 
-/// The log's entries by subject.
-pub type BySubject<'a> = HashMap<Uuid, Vec<&'a LogEntry>>;
-
-/// Indexes `log` by subject.
-pub fn by_subject(log: &[LogEntry]) -> BySubject<'_> {
-    let mut map: BySubject<'_> = HashMap::new();
-    for e in log {
-        map.entry(e.subject_id).or_default().push(e);
-    }
-    map
-}
-
 /// Where a problem with a record shows: its entry of `event` if the log has one, else the
 /// place after the last entry (it should have been logged and was not).
 fn at(entries: &[LogEntry], event_name: &str, next: i64) -> i64 {
@@ -33,10 +21,8 @@ fn at(entries: &[LogEntry], event_name: &str, next: i64) -> i64 {
 
 /// Every problem with the ledger's rows, read through `db` (one snapshot), against `log`.
 pub async fn audit<C: ConnectionTrait>(db: &C, log: &[LogEntry]) -> Result<Vec<Broken>, DbErr> {
-    let index = by_subject(log);
-    let owned = |id: &Uuid| -> Vec<LogEntry> {
-        index.get(id).map(|v| v.iter().map(|e| (*e).clone()).collect()).unwrap_or_default()
-    };
+    let index = record_log::by_subject(log);
+    let owned = |id: &Uuid| -> &[LogEntry] { index.get(id).map_or(&[][..], Vec::as_slice) };
     let next = log.len() as i64 + 1;
     let mut broken = Vec::new();
 
@@ -46,15 +32,15 @@ pub async fn audit<C: ConnectionTrait>(db: &C, log: &[LogEntry]) -> Result<Vec<B
     for row in &entries {
         rows.insert(row.id);
         let mine = owned(&row.id);
-        let ok = balance::logged(row, &mine);
+        let ok = balance::logged(row, mine);
         if ok {
             let s = sums.entry((row.person_id, row.year)).or_insert((0, 0, 0));
             s.0 += row.jp_hundredths;
             s.1 += 1;
-            s.2 = s.2.max(at(&mine, event::LEDGER, next));
-        } else if Logged(&mine).mentions(event::LEDGER) {
+            s.2 = s.2.max(at(mine, event::LEDGER, next));
+        } else if Logged(mine).mentions(event::LEDGER) {
             broken.push(Broken::new(
-                at(&mine, event::LEDGER, next),
+                at(mine, event::LEDGER, next),
                 format!("ledger entry {} differs from what was logged", row.id),
             ));
         } else {
@@ -94,7 +80,7 @@ pub async fn audit<C: ConnectionTrait>(db: &C, log: &[LogEntry]) -> Result<Vec<B
         after = last.id;
         for row in &page {
             records.insert(row.id);
-            broken.extend(external_problems(row, &owned(&row.id), next));
+            broken.extend(external_problems(row, owned(&row.id), next));
         }
     }
     for e in log.iter().filter(|e| e.event == event::EXTERNAL) {

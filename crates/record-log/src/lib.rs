@@ -18,6 +18,16 @@ pub mod store;
 pub use chain::{Broken, GENESIS, LogEntry, event};
 pub use store::{LOG_LOCK, append, lock};
 
+/// The entries of `log` about each record, in log order: how an audit hands each record the
+/// entries it is checked against.
+pub fn by_subject(log: &[LogEntry]) -> std::collections::HashMap<uuid::Uuid, Vec<LogEntry>> {
+    let mut map: std::collections::HashMap<uuid::Uuid, Vec<LogEntry>> = std::collections::HashMap::new();
+    for e in log {
+        map.entry(e.subject_id).or_default().push(e.clone());
+    }
+    map
+}
+
 /// The entries about one record, as readers check it against them.
 #[derive(Debug, Clone, Default)]
 pub struct Logged<'a>(pub &'a [LogEntry]);
