@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test lint fmt bench ci
+.PHONY: run test contract lint fmt bench ci
 
 ## Start Penkom with zero configuration: SQLite in ./data, in-process live store,
 ## http://127.0.0.1:3000, demo accounts (passwords printed once).
@@ -24,6 +24,12 @@ test:
 	  echo "           (apt-get install -y chromium chromium-driver to run them)"; \
 	fi
 	$(CARGO) test --workspace
+
+## The OpenAPI contract: schemathesis (pinned, installed into target/ by pip) sends generated
+## requests to a fresh server and checks every answer against /api/v1/openapi.json. SQLite by
+## default; PostgreSQL and Redis with PENKOM_TEST_DATABASE_URL and PENKOM_TEST_REDIS_URL set.
+contract:
+	tests/schemathesis/run
 
 ## Formatting and lints, as CI checks them.
 lint:

@@ -225,6 +225,14 @@ impl Courses {
         author: Author,
         meta: CourseMeta,
     ) -> Result<AuthoredCourse, AuthoringError> {
+        // The same bounds as every later edit: a course created with a control character in its
+        // topic (or a pass mark of 900) would otherwise sit in the draft until someone edits it.
+        let spec = VersionSpec { meta, modules: vec![], questions: vec![] };
+        let out_of_bounds = crate::rules::bounds_violations(&spec);
+        if !out_of_bounds.is_empty() {
+            return Err(AuthoringError::OutOfBounds(out_of_bounds.into_iter().map(|v| v.reason).collect()));
+        }
+        let meta = &spec.meta;
         let now = self.clock.now();
         let txn = penkom_storage::begin_write(&self.db).await?;
         let taken =
@@ -250,7 +258,6 @@ impl Courses {
                 e.into()
             }
         })?;
-        let spec = VersionSpec { meta, modules: vec![], questions: vec![] };
         store::version_row(Uuid::now_v7(), c.id, 1, DRAFT, &spec, now).insert(&txn).await?;
         let out = self.authored(&txn, &c).await?;
         txn.commit().await?;

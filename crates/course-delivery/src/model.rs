@@ -177,7 +177,37 @@ pub struct QuestionSpec {
     pub options: Vec<AnswerOption>,
 }
 
+/// The answer part of a question as an author writes it. Each kind has its own shape, so a
+/// true/false question with options, or a choice question with a single right answer instead,
+/// cannot be expressed at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthoredAnswers {
+    SingleChoice(Vec<(String, bool)>),
+    MultipleChoice(Vec<(String, bool)>),
+    TrueFalse(bool),
+}
+
 impl QuestionSpec {
+    /// A question as an author wrote it, with the spaces around every text removed and an empty
+    /// explanation dropped.
+    pub fn authored(key: String, text: &str, explanation: Option<&str>, answers: AuthoredAnswers) -> Self {
+        let trimmed = |options: Vec<(String, bool)>| {
+            Self::numbered(options.into_iter().map(|(t, correct)| (t.trim().to_string(), correct)))
+        };
+        let (kind, options) = match answers {
+            AuthoredAnswers::SingleChoice(o) => (QuestionKind::SingleChoice, trimmed(o)),
+            AuthoredAnswers::MultipleChoice(o) => (QuestionKind::MultipleChoice, trimmed(o)),
+            AuthoredAnswers::TrueFalse(answer) => (QuestionKind::TrueFalse, Self::true_false_options(answer)),
+        };
+        Self {
+            key,
+            kind,
+            text: text.trim().to_string(),
+            explanation: explanation.map(str::trim).filter(|e| !e.is_empty()).map(str::to_string),
+            options,
+        }
+    }
+
     /// The two options of a true/false question.
     pub fn true_false_options(answer: bool) -> Vec<AnswerOption> {
         vec![

@@ -49,10 +49,14 @@ pub mod limits {
     pub const MAX_ATTEMPTS: u32 = 100;
     pub const MAX_WAIT_MINUTES: u32 = 7 * 24 * 60;
     pub const MAX_TITLE: usize = 200;
+    pub const MAX_DESCRIPTION: usize = 20_000;
+    pub const MAX_TOPIC: usize = 64;
+    pub const MAX_PASS_MARK: u32 = 100;
     pub const MAX_QUESTION_TEXT: usize = 4_000;
     pub const MAX_OPTION_TEXT: usize = 1_000;
     pub const MAX_EXPLANATION: usize = 8_000;
     pub const MAX_URL: usize = 2_000;
+    /// Characters of a module's Markdown.
     pub const MAX_BODY: usize = 512 * 1024;
 }
 
@@ -67,9 +71,21 @@ pub fn bounds_violations(spec: &VersionSpec) -> Vec<Violation> {
         ("attempt_limit", pt.attempt_limit, MAX_ATTEMPTS),
         ("wait_minutes_between_attempts", pt.wait_minutes_between_attempts, MAX_WAIT_MINUTES),
         ("questions_per_attempt", pt.questions_per_attempt, MAX_QUESTIONS as u32),
+        ("pass_mark", pt.pass_mark, MAX_PASS_MARK),
     ] {
         if value > max {
             out.push(v(Locator::Course(field), too_big(field, u64::from(max))));
+        }
+    }
+    let m = &spec.meta;
+    for (field, value, max) in [
+        ("title", &m.title, MAX_TITLE),
+        ("description", &m.description, MAX_DESCRIPTION),
+        ("topic", &m.topic, MAX_TOPIC),
+        ("organiser", &m.organiser, MAX_TITLE),
+    ] {
+        if value.chars().count() > max {
+            out.push(v(Locator::Course(field), format!("{field} paling banyak {max} karakter")));
         }
     }
     if spec.modules.len() > MAX_MODULES {
@@ -89,14 +105,14 @@ pub fn bounds_violations(spec: &VersionSpec) -> Vec<Violation> {
         if m.title.chars().count() > MAX_TITLE {
             out.push(v(at(), format!("judul modul paling banyak {MAX_TITLE} karakter")));
         }
-        if m.body_markdown.len() > MAX_BODY {
-            out.push(v(at(), format!("isi modul paling banyak {} KiB", MAX_BODY / 1024)));
+        if m.body_markdown.chars().count() > MAX_BODY {
+            out.push(v(at(), format!("isi modul paling banyak {MAX_BODY} karakter")));
         }
         if let Some(video) = &m.video {
             if video.duration_minutes > MAX_VIDEO_MINUTES {
                 out.push(v(at(), too_big("durasi video (menit)", u64::from(MAX_VIDEO_MINUTES))));
             }
-            if video.url.len() > MAX_URL {
+            if video.url.chars().count() > MAX_URL {
                 out.push(v(at(), format!("alamat video paling banyak {MAX_URL} karakter")));
             }
         }
@@ -174,16 +190,15 @@ pub fn violations(spec: &VersionSpec, minutes_per_jp: u32) -> Vec<Violation> {
     let mut out = bounds_violations(spec);
     let m = &spec.meta;
     let pt = &m.post_test;
-    for (field, value, max) in [
-        ("title", &m.title, 200),
-        ("description", &m.description, 20_000),
-        ("topic", &m.topic, 64),
-        ("organiser", &m.organiser, 200),
+    // Lengths are bounds (above): checked at every edit, so a draft never holds too long a text.
+    for (field, value) in [
+        ("title", &m.title),
+        ("description", &m.description),
+        ("topic", &m.topic),
+        ("organiser", &m.organiser),
     ] {
         if value.trim().is_empty() {
             out.push(v(Locator::Course(field), format!("{field} tidak boleh kosong")));
-        } else if value.chars().count() > max {
-            out.push(v(Locator::Course(field), format!("{field} paling banyak {max} karakter")));
         }
     }
     let topic_ok = is_valid_key(&m.topic) && m.topic == m.topic.to_lowercase();
@@ -192,9 +207,6 @@ pub fn violations(spec: &VersionSpec, minutes_per_jp: u32) -> Vec<Violation> {
     }
     if m.jp.value().is_zero() {
         out.push(v(Locator::Course("jp"), "nilai JP harus lebih dari 0"));
-    }
-    if pt.pass_mark > 100 {
-        out.push(v(Locator::Course("pass_mark"), "nilai lulus harus 0–100"));
     }
     if pt.attempt_limit == 0 {
         out.push(v(Locator::Course("attempt_limit"), "batas percobaan minimal 1"));

@@ -18,4 +18,4 @@ pub mod siasn;
 pub use compliance::{ComplianceReport, OpdSummary, PersonCompliance, ReportPart, ReportParts};
 pub use external::{ExternalError, ExternalInput};
 pub use policy::Requirement;
-pub use service::{JpStatement, Ledger, LedgerError, StatementEntry};
+pub use service::{JpStatement, Ledger, LedgerError, StatementEntry, YEARS};

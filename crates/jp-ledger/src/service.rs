@@ -85,8 +85,11 @@ pub struct JpStatement {
     pub entries: Vec<StatementEntry>,
 }
 
+/// The calendar years the ledger keeps.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
 pub fn check_year(year: i32) -> Result<i32, LedgerError> {
-    if (2000..=2100).contains(&year) { Ok(year) } else { Err(LedgerError::InvalidYear) }
+    if YEARS.contains(&year) { Ok(year) } else { Err(LedgerError::InvalidYear) }
 }
 
 impl Ledger {

@@ -55,6 +55,12 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> 
         let decoded = serde_path_to_error::deserialize(&mut de)
             .map_err(|e| (e.path().to_string(), e.inner().to_string()))
             .and_then(|v| de.end().map(|()| v).map_err(|e| (String::new(), e.to_string())));
+        let decoded = match decoded {
+            Err((_, message)) if message.starts_with("invalid type: floating point") => {
+                whole_numbers_as_integers(&bytes).unwrap_or(Err((String::new(), message)))
+            }
+            other => other,
+        };
         match decoded {
             Ok(v) => Ok(Json(v)),
             Err((path, message)) if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() => {
@@ -63,6 +69,33 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> 
             Err(_) => Err(ApiError::bad_request("malformed_json", "badan permintaan bukan JSON yang valid")),
         }
     }
+}
+
+/// Decodes `bytes` again with every whole number written with a fraction (`2026.0`) read as
+/// the integer it is. JSON does not tell the two apart, nor does JSON Schema (`2026.0` is an
+/// `integer` there), so a client that writes every number as a float must not be refused a year
+/// or a count; a fraction that is not zero still is. Only tried after the fast path failed on a
+/// float, so ordinary requests never pay for it. `None` if the body is not JSON at all.
+fn whole_numbers_as_integers<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Option<Result<T, (String, String)>> {
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Number(n) => {
+                let whole = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15);
+                if let (true, Some(f)) = (n.is_f64(), whole) {
+                    // Exact: |f| < 2^53, so the integer is the float's value.
+                    *v = serde_json::Value::from(f as i64);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            serde_json::Value::Object(map) => map.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    walk(&mut value);
+    Some(serde_path_to_error::deserialize(value).map_err(|e| (e.path().to_string(), e.inner().to_string())))
 }
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {

@@ -16,6 +16,7 @@ pub mod handlers;
 pub mod openapi;
 pub mod read_retry;
 pub mod routes;
+pub mod schema_rules;
 pub mod slots;
 pub mod state;
 pub mod verify_page;

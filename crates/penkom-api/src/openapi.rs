@@ -89,6 +89,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, doc: &mut Document) {
         let components = doc.components.get_or_insert_with(Default::default);
+        components.schemas.insert(
+            crate::schema_rules::JSON_WITHOUT_NUL.into(),
+            crate::schema_rules::json_without_nul().into(),
+        );
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
@@ -117,9 +121,41 @@ pub fn document(state: &AppState) -> Document {
                 _ => access,
             });
             add_transport_answers(op);
+            add_shape_answers(op, ep.access);
+            constrain_path_parameters(op);
         }
     }
+    close_tagged_request_enums(&mut doc);
     doc
+}
+
+/// Request types are `deny_unknown_fields`, and utoipa says so (`additionalProperties: false`)
+/// for structs but not for the variants of a tagged enum (a question by its `type`): said here,
+/// for every enum a request body names, so the document refuses what the server refuses.
+fn close_tagged_request_enums(doc: &mut Document) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AdditionalProperties, Schema};
+    let mut names = Vec::new();
+    for item in doc.paths.paths.values() {
+        let ops = [&item.get, &item.put, &item.post, &item.patch, &item.delete];
+        for body in ops.into_iter().flatten().filter_map(|op| op.request_body.as_ref()) {
+            for content in body.content.values() {
+                if let Some(RefOr::Ref(r)) = &content.schema {
+                    names.extend(r.ref_location.rsplit('/').next().map(str::to_string));
+                }
+            }
+        }
+    }
+    let Some(components) = doc.components.as_mut() else { return };
+    for name in names {
+        if let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut(&name) {
+            for variant in &mut one_of.items {
+                if let RefOr::T(Schema::Object(o)) = variant {
+                    o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+                }
+            }
+        }
+    }
 }
 
 /// The answers every route can give whatever its handler decides, added here once rather than
@@ -141,17 +177,103 @@ fn add_transport_answers(op: &mut utoipa::openapi::path::Operation) {
         answers.push((413, "`body_too_large`: the body is over this route's limit"));
     }
     for (status, description) in answers {
-        op.responses.responses.entry(status.to_string()).or_insert_with(|| {
-            let content = utoipa::openapi::ContentBuilder::new()
-                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
-                .build();
-            utoipa::openapi::ResponseBuilder::new()
-                .description(description)
-                .content("application/json", content)
-                .build()
-                .into()
-        });
+        op.responses.responses.entry(status.to_string()).or_insert_with(|| error_response(description));
     }
+}
+
+/// The answers a route gives because of its shape, by the extractors and the access check it
+/// runs before its handler: derived here from the operation's parameters, body and declared
+/// access, so that a route cannot gain a parameter without the document gaining its refusals.
+/// Where the handler's annotation already lists the status, its codes are appended to it.
+fn add_shape_answers(op: &mut utoipa::openapi::path::Operation, access: crate::access::Access) {
+    use crate::access::Access;
+    use utoipa::openapi::path::ParameterIn;
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let has = |place: ParameterIn| params.iter().any(|p| p.parameter_in == place);
+    let (path, query) = (has(ParameterIn::Path), has(ParameterIn::Query));
+    let json_body =
+        op.request_body.as_ref().is_some_and(|b| b.content.keys().any(|k| k == "application/json"));
+    let mut answers: Vec<(u16, &str)> = Vec::new();
+    if access != Access::Public {
+        answers.push((
+            401,
+            "`unauthenticated` (no bearer token), `invalid_token` (unknown or signed out), \
+             `token_expired`",
+        ));
+    }
+    match access {
+        Access::Public | Access::SignedInPendingPassword => {}
+        Access::SignedIn => answers
+            .push((403, "`password_change_required`: the caller must first replace a one-time password")),
+        Access::Roles(_) => answers
+            .push((403, "`forbidden` (the caller holds none of the roles), `password_change_required`")),
+    }
+    if path {
+        answers
+            .push((400, "`invalid_path_parameter`: a path parameter is not of its type (`details.field`)"));
+    }
+    if query {
+        answers.push((
+            400,
+            "`invalid_query_parameter`: a query parameter is unknown or not of its type (`details.field`)",
+        ));
+    }
+    if json_body {
+        answers.push((400, "`malformed_json`: the body is not JSON"));
+        answers.push((415, "`unsupported_media_type`: the body is not `application/json`"));
+        answers.push((422, "`invalid_field`: a field is missing, unknown or invalid (`details.field`)"));
+    }
+    if path || query || op.request_body.is_some() {
+        answers.push((422, "`invalid_field`: a NUL character in a parameter or the body"));
+    }
+    for (status, description) in answers {
+        let entry = op.responses.responses.entry(status.to_string());
+        match entry {
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                if let utoipa::openapi::RefOr::T(r) = o.get_mut()
+                    && !r.description.contains(description)
+                {
+                    r.description = if r.description.is_empty() {
+                        description.to_string()
+                    } else {
+                        format!("{}; {description}", r.description)
+                    };
+                }
+            }
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(error_response(description));
+            }
+        }
+    }
+}
+
+/// Path parameters by name: one name, one rule, wherever it appears.
+fn constrain_path_parameters(op: &mut utoipa::openapi::path::Operation) {
+    use crate::schema_rules as rules;
+    use utoipa::openapi::path::ParameterIn;
+    for p in op.parameters.iter_mut().flatten() {
+        if p.parameter_in != ParameterIn::Path {
+            continue;
+        }
+        let schema = match p.name.as_str() {
+            "key" => rules::key(),
+            "employment_type" => rules::employment_type(),
+            "from_year" => rules::year(),
+            _ => continue,
+        };
+        p.schema = Some(schema.into());
+    }
+}
+
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    let content = utoipa::openapi::ContentBuilder::new()
+        .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+        .build();
+    utoipa::openapi::ResponseBuilder::new()
+        .description(description)
+        .content("application/json", content)
+        .build()
+        .into()
 }
 
 /// This document: every route of the API, its parameters, bodies, answers and access.

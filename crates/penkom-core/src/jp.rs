@@ -11,7 +11,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The largest JP value any single record may carry; larger values are typing mistakes.
-pub const MAX_JP: Decimal = Decimal::from_parts(1000, 0, 0, false, 0);
+pub const MAX_JP: Decimal = Decimal::from_parts(MAX_WHOLE_JP, 0, 0, false, 0);
+/// [`MAX_JP`] as a whole number.
+pub const MAX_WHOLE_JP: u32 = 1000;
 /// JP are recorded to hundredths; more precision than that is noise from a spreadsheet.
 pub const MAX_SCALE: u32 = 2;
 
@@ -118,18 +120,35 @@ impl Serialize for Jp {
 }
 
 impl<'de> Deserialize<'de> for Jp {
+    /// Decimal text (`"1.5"`), or a whole number. A number with a fraction is refused: `1.1` as
+    /// a JSON number is already not 1.1 to most senders. A whole number written as one
+    /// (`2.0`) is the number it says, as JSON Schema counts it too.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Int(u64),
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Jp;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("nilai JP sebagai teks desimal, mis. \"1.5\", atau bilangan bulat")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Jp, E> {
+                Jp::parse(s).map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Jp, E> {
+                Jp::new(Decimal::from(n)).map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Jp, E> {
+                Jp::new(Decimal::from(n)).map_err(E::custom)
+            }
+            fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Jp, E> {
+                if f.fract() != 0.0 || !f.is_finite() {
+                    return Err(E::custom("nilai JP pecahan ditulis sebagai teks, mis. \"1.5\""));
+                }
+                Decimal::try_from(f)
+                    .map_err(|_| E::custom(JpError::TooLarge))
+                    .and_then(|d| Jp::new(d).map_err(E::custom))
+            }
         }
-        match Raw::deserialize(d)? {
-            Raw::Text(s) => Jp::parse(&s),
-            Raw::Int(n) => Jp::new(Decimal::from(n)),
-        }
-        .map_err(serde::de::Error::custom)
+        d.deserialize_any(Visitor)
     }
 }
 

@@ -75,13 +75,18 @@ const MAX_OFFSET: u64 = 10_000_000;
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Exact NIP.
+    #[param(schema_with = crate::schema_rules::nip)]
     pub nip: Option<String>,
     /// OPD code.
+    #[param(schema_with = crate::schema_rules::line::<200>)]
     pub opd: Option<String>,
     /// Part of the name or e-mail.
+    #[param(schema_with = crate::schema_rules::line::<200>)]
     pub q: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
+    #[param(maximum = 10_000_000)]
     pub offset: Option<u64>,
 }
 
@@ -113,8 +118,14 @@ pub async fn list(
             format!("offset paling besar {MAX_OFFSET}"),
         ));
     }
-    if q.q.as_deref().is_some_and(|s| !penkom_core::text::is_single_line(s) || s.chars().count() > 200) {
-        return Err(ApiError::bad_request("invalid_query_parameter", "kata kunci pencarian tidak valid"));
+    let bad = |s: &Option<String>| {
+        s.as_deref().is_some_and(|s| !penkom_core::text::is_single_line(s) || s.chars().count() > 200)
+    };
+    if bad(&q.q) || bad(&q.opd) {
+        return Err(ApiError::bad_request(
+            "invalid_query_parameter",
+            "kata kunci pencarian atau kode OPD tidak valid",
+        ));
     }
     let filter = PeopleFilter { nip, opd_code: q.opd, search: q.q, limit, offset };
     let page = state.accounts.list_people(&filter).await?;

@@ -4,10 +4,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use course_delivery::model::{AnswerOption, Video, is_valid_key};
+use course_delivery::model::{AuthoredAnswers, Video, is_valid_key};
+use course_delivery::rules::limits;
 use course_delivery::{
-    Author, AuthoredCourse, CourseCode, CourseMeta, DraftEdit, ModuleSpec, PostTest, Preview, QuestionKind,
-    QuestionSpec, Scoring, VersionSpec,
+    Author, AuthoredCourse, CourseCode, CourseMeta, DraftEdit, ModuleSpec, PostTest, Preview, QuestionSpec,
+    Scoring, VersionSpec,
 };
 use penkom_core::{Jp, Role};
 use serde::{Deserialize, Serialize};
@@ -30,15 +31,20 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct PostTestInput {
     /// 0–100.
+    #[schema(schema_with = crate::schema_rules::count::<{ limits::MAX_PASS_MARK }>)]
     pub pass_mark: u32,
+    #[schema(schema_with = crate::schema_rules::count::<{ limits::MAX_ATTEMPTS }>)]
     pub attempt_limit: u32,
+    #[schema(schema_with = crate::schema_rules::count::<{ limits::MAX_TIME_LIMIT_MINUTES }>)]
     pub time_limit_minutes: u32,
+    #[schema(schema_with = crate::schema_rules::count::<{ limits::MAX_QUESTIONS as u32 }>)]
     pub questions_per_attempt: u32,
     #[serde(default)]
+    #[schema(schema_with = crate::schema_rules::count::<{ limits::MAX_WAIT_MINUTES }>)]
     pub wait_minutes_between_attempts: u32,
     /// `all_or_nothing` (default) or `partial`.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema_rules::scoring)]
     pub multiple_choice_scoring: Scoring,
     #[serde(default = "yes")]
     pub review_after_grading: bool,
@@ -62,14 +68,19 @@ impl From<PostTestInput> for PostTest {
 #[serde(deny_unknown_fields)]
 pub struct CreateCourseRequest {
     /// Unique; letters, digits, `-`, `_`, `.`.
+    #[schema(schema_with = crate::schema_rules::course_code)]
     pub code: String,
+    #[schema(schema_with = crate::schema_rules::line::<{ limits::MAX_TITLE }>)]
     pub title: String,
+    #[schema(schema_with = crate::schema_rules::text::<{ limits::MAX_DESCRIPTION }>)]
     pub description: String,
     /// Lower-case slug.
+    #[schema(schema_with = crate::schema_rules::line::<{ limits::MAX_TOPIC }>)]
     pub topic: String,
+    #[schema(schema_with = crate::schema_rules::line::<{ limits::MAX_TITLE }>)]
     pub organiser: String,
     /// Exact decimal as a string (`"1.5"`) or an integer; floats are refused.
-    #[schema(value_type = String, example = "2")]
+    #[schema(schema_with = crate::schema_rules::jp)]
     pub jp: Jp,
     pub post_test: PostTestInput,
 }
@@ -77,11 +88,15 @@ pub struct CreateCourseRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DraftMetaRequest {
+    #[schema(schema_with = crate::schema_rules::line::<{ limits::MAX_TITLE }>)]
     pub title: String,
+    #[schema(schema_with = crate::schema_rules::text::<{ limits::MAX_DESCRIPTION }>)]
     pub description: String,
+    #[schema(schema_with = crate::schema_rules::line::<{ limits::MAX_TOPIC }>)]
     pub topic: String,
+    #[schema(schema_with = crate::schema_rules::line::<{ limits::MAX_TITLE }>)]
     pub organiser: String,
-    #[schema(value_type = String, example = "2")]
+    #[schema(schema_with = crate::schema_rules::jp)]
     pub jp: Jp,
     pub post_test: PostTestInput,
 }
@@ -89,18 +104,24 @@ pub struct DraftMetaRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VideoInput {
+    #[schema(schema_with = crate::schema_rules::line::<{ limits::MAX_URL }>)]
     pub url: String,
+    #[schema(schema_with = crate::schema_rules::count::<{ limits::MAX_VIDEO_MINUTES }>)]
     pub duration_minutes: u32,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModuleInput {
+    #[schema(schema_with = crate::schema_rules::line::<{ limits::MAX_TITLE }>)]
     pub title: String,
+    #[schema(schema_with = crate::schema_rules::count::<{ limits::MAX_ORDER }>)]
     pub order: u32,
+    #[schema(schema_with = crate::schema_rules::count::<{ limits::MAX_MODULE_MINUTES }>)]
     pub min_engaged_minutes: u32,
     #[serde(default = "yes")]
     pub required: bool,
+    #[schema(schema_with = crate::schema_rules::text::<{ limits::MAX_BODY }>)]
     pub body_markdown: String,
     pub video: Option<VideoInput>,
 }
@@ -108,29 +129,68 @@ pub struct ModuleInput {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OptionInput {
+    #[schema(schema_with = crate::schema_rules::line::<{ limits::MAX_OPTION_TEXT }>)]
     pub text: String,
     #[serde(default)]
     pub correct: bool,
 }
 
+/// A question, by its `type`: choice questions carry `options`, true/false ones `answer`.
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct QuestionInput {
-    /// `single_choice`, `multiple_choice` or `true_false`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub text: String,
-    pub explanation: Option<String>,
-    /// For choice questions.
-    pub options: Option<Vec<OptionInput>>,
-    /// For true/false questions.
-    pub answer: Option<bool>,
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum QuestionInput {
+    SingleChoice {
+        #[schema(schema_with = crate::schema_rules::text::<{ limits::MAX_QUESTION_TEXT }>)]
+        text: String,
+        #[serde(default)]
+        #[schema(schema_with = crate::schema_rules::optional_text::<{ limits::MAX_EXPLANATION }>)]
+        explanation: Option<String>,
+        #[schema(max_items = 8)]
+        options: Vec<OptionInput>,
+    },
+    MultipleChoice {
+        #[schema(schema_with = crate::schema_rules::text::<{ limits::MAX_QUESTION_TEXT }>)]
+        text: String,
+        #[serde(default)]
+        #[schema(schema_with = crate::schema_rules::optional_text::<{ limits::MAX_EXPLANATION }>)]
+        explanation: Option<String>,
+        #[schema(max_items = 8)]
+        options: Vec<OptionInput>,
+    },
+    TrueFalse {
+        #[schema(schema_with = crate::schema_rules::text::<{ limits::MAX_QUESTION_TEXT }>)]
+        text: String,
+        #[serde(default)]
+        #[schema(schema_with = crate::schema_rules::optional_text::<{ limits::MAX_EXPLANATION }>)]
+        explanation: Option<String>,
+        /// Whether the statement is true.
+        answer: bool,
+    },
+}
+
+impl QuestionInput {
+    fn into_spec(self, key: String) -> QuestionSpec {
+        let choices = |options: Vec<OptionInput>| options.into_iter().map(|o| (o.text, o.correct)).collect();
+        let (text, explanation, answers) = match self {
+            Self::SingleChoice { text, explanation, options } => {
+                (text, explanation, AuthoredAnswers::SingleChoice(choices(options)))
+            }
+            Self::MultipleChoice { text, explanation, options } => {
+                (text, explanation, AuthoredAnswers::MultipleChoice(choices(options)))
+            }
+            Self::TrueFalse { text, explanation, answer } => {
+                (text, explanation, AuthoredAnswers::TrueFalse(answer))
+            }
+        };
+        QuestionSpec::authored(key, &text, explanation.as_deref(), answers)
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReorderRequest {
     /// Every module key of the draft, in the new order.
+    #[schema(schema_with = crate::schema_rules::key_list)]
     pub keys: Vec<String>,
 }
 
@@ -369,7 +429,10 @@ async fn edit(
 /// Creates the draft from the newest published version if there is none.
 #[utoipa::path(put, path = "/api/v1/instructor/courses/{id}/draft", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = DraftMetaRequest,
-    responses((status = 200, body = AuthoredCourseView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = AuthoredCourseView),
+        (status = 404, description = "`course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)", body = ErrorBody),
+        (status = 409, description = "`content_managed_course` (edit its content folder), `course_retired`, `conflict` (another edit came first; retry)", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: the draft would break a bound (a text too long, too many modules or questions); `invalid_module_order` (a reorder that does not name every key once)", body = ErrorBody)))]
 pub async fn put_meta(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -385,7 +448,10 @@ pub async fn put_meta(
 /// Adds or replaces the draft module with this key.
 #[utoipa::path(put, path = "/api/v1/instructor/courses/{id}/draft/modules/{key}", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ("key" = String, Path, description = "Stable module key, e.g. `01-pengantar`")),
-    request_body = ModuleInput, responses((status = 200, body = AuthoredCourseView), (status = 404, body = ErrorBody)))]
+    request_body = ModuleInput, responses((status = 200, body = AuthoredCourseView),
+        (status = 404, description = "`course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)", body = ErrorBody),
+        (status = 409, description = "`content_managed_course` (edit its content folder), `course_retired`, `conflict` (another edit came first; retry)", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: the draft would break a bound (a text too long, too many modules or questions); `invalid_module_order` (a reorder that does not name every key once)", body = ErrorBody)))]
 pub async fn put_module(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -408,7 +474,10 @@ pub async fn put_module(
 /// Removes a module from the draft.
 #[utoipa::path(delete, path = "/api/v1/instructor/courses/{id}/draft/modules/{key}", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ("key" = String, Path)),
-    responses((status = 200, body = AuthoredCourseView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AuthoredCourseView),
+        (status = 404, description = "`course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)", body = ErrorBody),
+        (status = 409, description = "`content_managed_course` (edit its content folder), `course_retired`, `conflict` (another edit came first; retry)", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: the draft would break a bound (a text too long, too many modules or questions); `invalid_module_order` (a reorder that does not name every key once)", body = ErrorBody)))]
 pub async fn delete_module(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -421,7 +490,10 @@ pub async fn delete_module(
 /// Reorders the draft's modules.
 #[utoipa::path(put, path = "/api/v1/instructor/courses/{id}/draft/module-order", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = ReorderRequest,
-    responses((status = 200, body = AuthoredCourseView), (status = 422, description = "`invalid_module_order`", body = ErrorBody)))]
+    responses((status = 200, body = AuthoredCourseView),
+        (status = 404, description = "`course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)", body = ErrorBody),
+        (status = 409, description = "`content_managed_course` (edit its content folder), `course_retired`, `conflict` (another edit came first; retry)", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: the draft would break a bound (a text too long, too many modules or questions); `invalid_module_order` (a reorder that does not name every key once)", body = ErrorBody)))]
 pub async fn reorder(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -434,7 +506,10 @@ pub async fn reorder(
 /// Reorders the draft's question bank.
 #[utoipa::path(put, path = "/api/v1/instructor/courses/{id}/draft/question-order", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = ReorderRequest,
-    responses((status = 200, body = AuthoredCourseView), (status = 422, description = "`invalid_module_order`", body = ErrorBody)))]
+    responses((status = 200, body = AuthoredCourseView),
+        (status = 404, description = "`course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)", body = ErrorBody),
+        (status = 409, description = "`content_managed_course` (edit its content folder), `course_retired`, `conflict` (another edit came first; retry)", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: the draft would break a bound (a text too long, too many modules or questions); `invalid_module_order` (a reorder that does not name every key once)", body = ErrorBody)))]
 pub async fn reorder_questions(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -447,7 +522,10 @@ pub async fn reorder_questions(
 /// Adds or replaces the draft question with this key.
 #[utoipa::path(put, path = "/api/v1/instructor/courses/{id}/draft/questions/{key}", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ("key" = String, Path)), request_body = QuestionInput,
-    responses((status = 200, body = AuthoredCourseView), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = AuthoredCourseView),
+        (status = 404, description = "`course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)", body = ErrorBody),
+        (status = 409, description = "`content_managed_course` (edit its content folder), `course_retired`, `conflict` (another edit came first; retry)", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: the draft would break a bound (a text too long, too many modules or questions); `invalid_module_order` (a reorder that does not name every key once)", body = ErrorBody)))]
 pub async fn put_question(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -455,33 +533,17 @@ pub async fn put_question(
     Json(q): Json<QuestionInput>,
 ) -> Result<Json<AuthoredCourseView>, ApiError> {
     valid_key(&key)?;
-    let unprocessable = |m: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", m);
-    let kind = QuestionKind::parse(q.kind.trim())
-        .ok_or_else(|| unprocessable("type harus single_choice, multiple_choice atau true_false"))?;
-    let options: Vec<AnswerOption> = match (kind, q.options, q.answer) {
-        (QuestionKind::TrueFalse, None, Some(answer)) => QuestionSpec::true_false_options(answer),
-        (QuestionKind::TrueFalse, _, _) => {
-            return Err(unprocessable("benar/salah memakai `answer` tanpa `options`"));
-        }
-        (_, Some(options), None) => {
-            QuestionSpec::numbered(options.into_iter().map(|o| (o.text.trim().to_string(), o.correct)))
-        }
-        _ => return Err(unprocessable("pertanyaan pilihan memakai `options`, bukan `answer`")),
-    };
-    let spec = QuestionSpec {
-        key,
-        kind,
-        text: q.text.trim().to_string(),
-        explanation: q.explanation.map(|e| e.trim().to_string()).filter(|e| !e.is_empty()),
-        options,
-    };
+    let spec = q.into_spec(key);
     edit(&state, &caller, id, DraftEdit::PutQuestion(spec)).await
 }
 
 /// Removes a question from the draft.
 #[utoipa::path(delete, path = "/api/v1/instructor/courses/{id}/draft/questions/{key}", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ("key" = String, Path)),
-    responses((status = 200, body = AuthoredCourseView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AuthoredCourseView),
+        (status = 404, description = "`course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)", body = ErrorBody),
+        (status = 409, description = "`content_managed_course` (edit its content folder), `course_retired`, `conflict` (another edit came first; retry)", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: the draft would break a bound (a text too long, too many modules or questions); `invalid_module_order` (a reorder that does not name every key once)", body = ErrorBody)))]
 pub async fn delete_question(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -578,7 +640,8 @@ pub async fn preview(
 /// `details.problems`) when a rule is broken, e.g. required study time short of JP × 45 minutes.
 #[utoipa::path(post, path = "/api/v1/instructor/courses/{id}/publish", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = AuthoredCourseView), (status = 409, description = "`nothing_to_publish`", body = ErrorBody),
+    responses((status = 200, body = AuthoredCourseView), (status = 404, description = "`course_not_found`", body = ErrorBody),
+        (status = 409, description = "`nothing_to_publish`, `content_managed_course`, `course_retired`, `conflict`", body = ErrorBody),
         (status = 422, description = "`not_publishable`; `details.shortfall_minutes` when study time is short", body = ErrorBody)))]
 pub async fn publish(
     State(state): State<AppState>,
@@ -591,7 +654,8 @@ pub async fn publish(
 /// Retires the course: hidden from the catalog, closed to new enrolments; enrolled learners keep
 /// access.
 #[utoipa::path(post, path = "/api/v1/instructor/courses/{id}/retire", tag = "authoring", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = AuthoredCourseView), (status = 404, body = ErrorBody)))]
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = AuthoredCourseView), (status = 404, description = "`course_not_found`", body = ErrorBody),
+        (status = 409, description = "`content_managed_course`, `course_retired` (already), `conflict`", body = ErrorBody)))]
 pub async fn retire(
     State(state): State<AppState>,
     Authed(caller): Authed,

@@ -153,8 +153,10 @@ impl From<CourseDetail> for CourseDetailView {
 #[serde(deny_unknown_fields)]
 pub struct CatalogQuery {
     /// Exact topic slug, e.g. `kepemimpinan`.
+    #[param(schema_with = crate::schema_rules::line::<{ course_delivery::catalog::MAX_FILTER_CHARS }>)]
     pub topic: Option<String>,
     /// Part of the title (case-insensitive).
+    #[param(schema_with = crate::schema_rules::line::<{ course_delivery::catalog::MAX_FILTER_CHARS }>)]
     pub q: Option<String>,
 }
 

@@ -138,6 +138,7 @@ pub async fn mine(
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     /// Why, in 3 to 500 characters. Shown on the public verification page and in the status list.
+    #[schema(schema_with = crate::schema_rules::required_line::<3, 500>)]
     pub reason: String,
 }
 

@@ -19,12 +19,16 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// Calendar year (local time zone); default: the current year.
+    #[param(schema_with = crate::schema_rules::year)]
     pub year: Option<i32>,
     /// Only this OPD (its code). An OPD administrator always gets their own.
+    #[param(schema_with = crate::schema_rules::opd_code)]
     pub opd: Option<String>,
     /// `csv` for CSV (or send `Accept: text/csv`); default JSON.
+    #[param(schema_with = crate::schema_rules::format)]
     pub format: Option<String>,
     /// CSV separator: `,` (default) or `;` for spreadsheets set to Indonesian.
+    #[param(schema_with = crate::schema_rules::separator)]
     pub sep: Option<String>,
 }
 
@@ -58,8 +62,10 @@ pub struct ComplianceSchema {
 
 /// Who met the year's JP target: per person, and per OPD.
 #[utoipa::path(get, path = "/api/v1/reports/compliance", tag = "reports", security(("bearer" = [])), params(ReportQuery),
-    responses((status = 200, body = ComplianceSchema, content_type = "application/json"),
+    responses((status = 200, description = "The report as JSON, or as CSV (`format=csv` or `Accept: text/csv`)",
+            content((ComplianceSchema = "application/json"), (String = "text/csv"))),
         (status = 403, body = ErrorBody),
+        (status = 404, description = "`opd_not_found`", body = ErrorBody),
         (status = 422, description = "`invalid_year`, `invalid_field` (format, sep)", body = ErrorBody),
         (status = 503, description = "`reports_busy`: other reports are being built; with Retry-After", body = ErrorBody)))]
 pub async fn compliance(
@@ -150,17 +156,21 @@ pub async fn compliance(
 #[serde(deny_unknown_fields)]
 pub struct SiasnQuery {
     /// Calendar year (local time zone); default: the current year.
+    #[param(schema_with = crate::schema_rules::year)]
     pub year: Option<i32>,
     /// `csv` for CSV (or send `Accept: text/csv`); default JSON.
+    #[param(schema_with = crate::schema_rules::format)]
     pub format: Option<String>,
     /// CSV separator: `,` (default) or `;` for spreadsheets set to Indonesian.
+    #[param(schema_with = crate::schema_rules::separator)]
     pub sep: Option<String>,
 }
 
 /// Issued, unrevoked certificates of a year with the fields of a SIASN course record. The
 /// export covers every OPD: SIASN takes the agency's records as one file.
 #[utoipa::path(get, path = "/api/v1/reports/siasn", tag = "reports", security(("bearer" = [])), params(SiasnQuery),
-    responses((status = 200, description = "JSON rows, or CSV"), (status = 403, body = ErrorBody),
+    responses((status = 200, description = "JSON rows, or CSV (`format=csv` or `Accept: text/csv`)",
+            content((Vec<Object> = "application/json"), (String = "text/csv"))), (status = 403, body = ErrorBody),
         (status = 422, description = "`invalid_year`, `invalid_field` (format, sep)", body = ErrorBody),
         (status = 503, description = "`reports_busy`: other reports are being built; with Retry-After", body = ErrorBody)))]
 pub async fn siasn(

@@ -20,6 +20,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct YearQuery {
     /// Calendar year (local time zone); default: the current year.
+    #[param(schema_with = crate::schema_rules::year)]
     pub year: Option<i32>,
 }
 
@@ -111,9 +112,10 @@ pub async fn requirements(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequirementRequest {
-    #[schema(value_type = String, example = "20")]
+    #[schema(schema_with = crate::schema_rules::jp)]
     pub target_jp: Jp,
-    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    #[schema(schema_with = crate::schema_rules::optional_jp)]
     pub cap_jp: Option<Jp>,
     /// Whether JP above the cap are still written to the ledger (they never count).
     #[serde(default = "yes")]
@@ -152,18 +154,25 @@ pub async fn set_requirement(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalRequest {
-    #[schema(value_type = String, example = "198503122010011001")]
+    #[schema(schema_with = crate::schema_rules::nip)]
     pub nip: Nip,
+    #[schema(schema_with = crate::schema_rules::required_line::<1, 300>)]
     pub course_name: String,
+    #[schema(schema_with = crate::schema_rules::required_line::<1, 300>)]
     pub organiser: String,
     pub start_date: NaiveDate,
+    /// Not in the future, nor before `start_date`.
     pub end_date: NaiveDate,
-    #[schema(value_type = String, example = "8")]
+    /// More than 0.
+    #[schema(schema_with = crate::schema_rules::jp)]
     pub jp: Jp,
+    #[schema(schema_with = crate::schema_rules::required_line::<1, 100>)]
     pub certificate_number: String,
     /// SIASN training type id: 16 E-Learning, 17 Pelatihan Jarak Jauh, 22 Belajar Mandiri,
     /// 5 Pelatihan Manajerial, 3 Teknis, 2 Fungsional, …
+    #[schema(minimum = 1, maximum = 99)]
     pub training_type: i32,
+    #[schema(schema_with = crate::schema_rules::required_line::<1, 500>)]
     pub reason: String,
 }
 
@@ -215,6 +224,7 @@ impl From<external_training::Model> for ExternalView {
 #[utoipa::path(post, path = "/api/v1/jp/external", tag = "ledger", security(("bearer" = [])),
     request_body = ExternalRequest,
     responses((status = 201, body = ExternalView), (status = 404, description = "`person_not_found`", body = ErrorBody),
+        (status = 409, description = "`duplicate_external_record`: this person already has a record with this organiser and certificate number", body = ErrorBody),
         (status = 422, description = "`invalid_field`", body = ErrorBody)))]
 pub async fn record_external(
     State(state): State<AppState>,
@@ -240,13 +250,15 @@ pub async fn record_external(
 #[serde(deny_unknown_fields)]
 pub struct EvidenceQuery {
     /// The file's name, as shown when it is downloaded.
+    #[param(schema_with = crate::schema_rules::line::<255>)]
     pub name: Option<String>,
 }
 
 /// Attaches the evidence file (PDF, PNG or JPEG, at most 10 MiB) to an external record, once.
 #[utoipa::path(put, path = "/api/v1/jp/external/{id}/evidence", tag = "ledger", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "External record"), EvidenceQuery),
-    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "The file's bytes: a PDF, PNG or JPEG, judged by its content (the `Content-Type` is not read)"),
     responses((status = 200, body = ExternalView), (status = 409, description = "`evidence_exists`", body = ErrorBody),
         (status = 415, description = "`unsupported_evidence`", body = ErrorBody)))]
 pub async fn attach_evidence(
@@ -263,7 +275,9 @@ pub async fn attach_evidence(
 /// The evidence file of an external record.
 #[utoipa::path(get, path = "/api/v1/jp/external/{id}/evidence", tag = "ledger", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "External record")),
-    responses((status = 200, description = "The file"), (status = 404, description = "`evidence_not_found`", body = ErrorBody)))]
+    responses((status = 200, description = "The file, with the media type its content was judged to have",
+            content(("application/pdf"), ("image/png"), ("image/jpeg"))),
+        (status = 404, description = "`external_record_not_found`, `evidence_not_found`", body = ErrorBody)))]
 pub async fn evidence(
     State(state): State<AppState>,
     Path(id): Path<uuid::Uuid>,
@@ -299,13 +313,17 @@ pub async fn evidence(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReverseRequest {
+    /// Why, in 1 to 500 characters.
+    #[schema(schema_with = crate::schema_rules::required_line::<1, 500>)]
     pub reason: String,
 }
 
 /// Reverses an external record: a negative ledger entry; the record itself is kept.
 #[utoipa::path(post, path = "/api/v1/jp/external/{id}/reverse", tag = "ledger", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "External record")), request_body = ReverseRequest,
-    responses((status = 200, body = ExternalView), (status = 409, description = "`already_reversed`", body = ErrorBody)))]
+    responses((status = 200, body = ExternalView), (status = 404, description = "`external_record_not_found`", body = ErrorBody),
+        (status = 409, description = "`already_reversed`", body = ErrorBody),
+        (status = 422, description = "`invalid_field`", body = ErrorBody)))]
 pub async fn reverse_external(
     State(state): State<AppState>,
     Authed(caller): Authed,

@@ -66,7 +66,8 @@ pub async fn me(
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
-    /// At least 10 characters.
+    /// 10 to 128 characters, at least 4 of them different.
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 
@@ -75,7 +76,8 @@ pub struct ChangePasswordRequest {
     request_body = ChangePasswordRequest, responses(
     (status = 204, description = "Changed"),
     (status = 403, description = "`wrong_password`", body = ErrorBody),
-    (status = 422, description = "`weak_password`, `password_unchanged`", body = ErrorBody)))]
+    (status = 422, description = "`weak_password`, `password_unchanged`", body = ErrorBody),
+    (status = 429, description = "`too_many_attempts`: too many wrong current passwords; with Retry-After", body = ErrorBody)))]
 pub async fn change_password(
     State(state): State<AppState>,
     Authed(caller): Authed,

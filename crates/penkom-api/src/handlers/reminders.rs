@@ -13,7 +13,10 @@ use crate::state::AppState;
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReminderDateView {
+    #[schema(minimum = 1, maximum = 12)]
     pub month: u32,
+    /// A day the month has (29 February is refused: not every year has it).
+    #[schema(minimum = 1, maximum = 31)]
     pub day: u32,
 }
 
@@ -42,6 +45,7 @@ pub async fn set_date(
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
     /// Default: the current year.
+    #[schema(schema_with = crate::schema_rules::optional_year)]
     pub year: Option<i32>,
 }
 

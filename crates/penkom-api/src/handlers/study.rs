@@ -84,6 +84,7 @@ impl From<BeatReport> for BeatView {
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/heartbeat", tag = "study", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Session id")), request_body = HeartbeatRequest,
     responses((status = 200, body = BeatView),
+        (status = 404, description = "`session_not_found`", body = ErrorBody),
         (status = 409, description = "`session_superseded` or `session_ended`", body = ErrorBody),
         (status = 429, description = "`heartbeat_too_fast`, with Retry-After", body = ErrorBody)))]
 pub async fn heartbeat(
@@ -119,6 +120,7 @@ pub struct CompletionView {
 #[utoipa::path(post, path = "/api/v1/modules/{id}/complete", tag = "study", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Module id")),
     responses((status = 200, body = CompletionView),
+        (status = 404, description = "`module_not_found`", body = ErrorBody),
         (status = 409, description = "`insufficient_study_time`", body = ErrorBody)))]
 pub async fn complete(
     State(state): State<AppState>,

@@ -144,7 +144,7 @@ pub async fn by_code(
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
     /// Up to 1,000 items, each `{"code": …}` or `{"credential": {…}}`, optionally with `"nip"`.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(schema_with = crate::schema_rules::bulk_items)]
     pub items: Vec<Item>,
 }
 
