@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test contract lint fmt bench ci
+.PHONY: run test contract lint deny fmt bench ci
 
 ## Start Penkom with zero configuration: SQLite in ./data, in-process live store,
 ## http://127.0.0.1:3000, demo accounts (passwords printed once).
@@ -35,6 +35,11 @@ contract:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Licences, bans and sources of every dependency (deny.toml; needs cargo-deny, which CI
+## installs). Advisories need GitHub: `cargo deny check advisories` where it is reachable.
+deny:
+	$(CARGO) deny check --hide-inclusion-graph licenses bans sources
 
 fmt:
 	$(CARGO) fmt --all

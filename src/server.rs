@@ -270,7 +270,7 @@ impl Server {
             self.startup.clone(),
             self.sweep_delay,
         ));
-        let mailer = tokio::spawn(self.services.outbox.clone().run_forever());
+        let mut mailer = tokio::spawn(self.services.outbox.clone().run_forever());
         let reminder = tokio::spawn(remind_when_due(
             self.services.db.clone(),
             self.services.ledger.clone(),
@@ -281,8 +281,16 @@ impl Server {
         crate::serve::serve(self.listener, self.router, self.limits, shutdown).await;
         follower.abort();
         issuer.abort();
-        mailer.abort();
         reminder.abort();
+        // The mailer is asked, not aborted: a send cut off between the SMTP server's `250` and
+        // the row's `sent_at` would go again after the restart. It finishes the send in
+        // progress (at most the send limit) and gives up its lease, so the next start sends at
+        // once.
+        self.services.outbox.stop();
+        let grace = notifications::outbox::SEND_LIMIT + std::time::Duration::from_secs(5);
+        if tokio::time::timeout(grace, &mut mailer).await.is_err() {
+            mailer.abort();
+        }
         self.services.db.close().await.ok();
         Ok(())
     }

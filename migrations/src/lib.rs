@@ -15,6 +15,7 @@ mod m20261201_000005_certificates;
 mod m20261201_000006_ledger;
 mod m20261203_000007_outbox_claims;
 mod m20261203_000008_record_log;
+mod m20261204_000009_node_lease;
 
 /// The ordered list of every migration Penkom has.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_ledger::Migration),
             Box::new(m20261203_000007_outbox_claims::Migration),
             Box::new(m20261203_000008_record_log::Migration),
+            Box::new(m20261204_000009_node_lease::Migration),
         ]
     }
 }

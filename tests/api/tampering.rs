@@ -253,6 +253,10 @@ async fn an_external_record_or_its_evidence_edited_in_the_database_is_named_by_t
         .unwrap();
     assert_eq!(put.status(), 200);
     assert!(audit(&app.env, None).0);
+    let download = format!("/api/v1/jp/external/{id}/evidence");
+    let file = app.client.get(app.url(&download)).bearer_auth(&verifier).send().await.unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.bytes().await.unwrap().as_ref(), b"%PDF-1.4 minimal");
     let db = database(&app).await;
     let row = external_training::Entity::find_by_id(id).one(&db).await.unwrap().unwrap();
     let edits = vec![
@@ -264,6 +268,15 @@ async fn an_external_record_or_its_evidence_edited_in_the_database_is_named_by_t
             "evidence",
             external_training::ActiveModel {
                 evidence: Set(Some(b"%PDF-1.4 forged".to_vec())),
+                ..row.clone().into_active_model()
+            },
+        ),
+        (
+            // The file swapped together with its hash: only the log still knows the original.
+            "evidence and its hash",
+            external_training::ActiveModel {
+                evidence: Set(Some(b"%PDF-1.4 forged".to_vec())),
+                evidence_sha256: Set(Some(record_log::chain::sha256_hex(b"%PDF-1.4 forged"))),
                 ..row.clone().into_active_model()
             },
         ),
@@ -280,6 +293,11 @@ async fn an_external_record_or_its_evidence_edited_in_the_database_is_named_by_t
         let (ok, audited, _) = audit(&app.env, None);
         assert!(!ok, "{what}");
         assert!(reasons(&audited).iter().any(|r| r.contains(&id.to_string())), "{what}: {audited}");
+        if what.starts_with("evidence") {
+            // Never handed out as the evidence it replaced.
+            let file = app.client.get(app.url(&download)).bearer_auth(&verifier).send().await.unwrap();
+            assert_eq!(error_code(file).await, "evidence_altered", "{what}");
+        }
         row.clone().into_active_model().reset_all().update(&db).await.unwrap();
         assert!(audit(&app.env, None).0, "{what} restored");
     }

@@ -22,4 +22,4 @@ pub use password::{Password, PasswordError};
 pub use people::{AddAdminError, OneTimePasswordError, SetPasswordError};
 pub use profile::{OpdRef, Profile, ProfileError};
 pub use service::{AccountPolicy, Accounts};
-pub use signin::{AuthError, Caller, ChangePasswordError, IssuedToken, SignInError, address_bucket};
+pub use signin::{AuthError, Caller, ChangePasswordError, IssuedToken, SignInError};

@@ -116,22 +116,6 @@ pub(crate) async fn hash_off_thread(p: Password) -> String {
     hashing_job(move || p.hash()).await
 }
 
-/// The rate-limit bucket of a client address. IPv6 clients usually hold a whole /64, so an
-/// IPv6 address is bucketed by its /64 prefix; otherwise rotating addresses inside it would
-/// escape the limit.
-pub fn address_bucket(addr: IpAddr) -> String {
-    match addr {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-    }
-}
-
 impl Accounts {
     /// The failure counter of an account: keyed by the person when the login names one, so
     /// that NIP and e-mail share one budget, else by the normalised login text.
@@ -163,7 +147,7 @@ impl Accounts {
             return Err(SignInError::BadCredentials);
         }
         let p = &self.policy;
-        let addr_key = client.map(|a| format!("signin:fail:addr:{}", address_bucket(a)));
+        let addr_key = client.map(|a| format!("signin:fail:addr:{}", live_store::address_bucket(a)));
         if let Some(k) = &addr_key {
             let by_addr = self.live.hit(k, p.failure_window).await?;
             if by_addr.count > p.max_failures_per_addr {

@@ -31,6 +31,7 @@ pub struct Item {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemResult {
     #[serde(flatten)]
     pub verdict: Verdict,

@@ -18,6 +18,7 @@ pub mod log;
 pub mod number;
 pub mod pdf;
 pub mod proof;
+pub mod public_lookups;
 pub mod qr;
 pub mod revoke;
 pub mod service;

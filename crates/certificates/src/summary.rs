@@ -8,10 +8,14 @@ use uuid::Uuid;
 use crate::credential::{mask_nip, text};
 use crate::service::Certificate;
 
+/// What any answer shows of a certificate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CertificateSummary))]
 pub struct Summary {
     pub id: Uuid,
+    /// e.g. `12/PENKOM/BKPSDM/2026`.
     pub number: String,
+    /// Verification code (11 characters), as printed under the QR code.
     pub code: String,
     pub holder_name: String,
     /// The full NIP for the holder and verifiers; masked (`198503********1001`) in public.
@@ -22,12 +26,14 @@ pub struct Summary {
     pub course_title: String,
     pub course_version: String,
     pub content_hash: String,
+    /// JP as decimal text, e.g. `"2"`.
     pub jp: String,
     /// Local date of completion, `YYYY-MM-DD`.
     pub completed_on: String,
     pub issued_at: String,
     pub post_test_score: String,
     pub engaged_minutes: i64,
+    /// `sha256:` and the hex digest of the completion's evidence summary.
     pub evidence_digest: String,
     pub issuer: String,
     pub verify_url: String,

@@ -13,6 +13,7 @@ use crate::proof::{self, ProofError};
 use crate::status_list;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Valid,
@@ -25,8 +26,12 @@ pub enum Status {
 /// A status with the reason for it. For `revoked`, `reason` is the revoker's own words; for the
 /// others it is a stable `snake_case` code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verdict {
     pub status: Status,
+    /// For `revoked`, the reason given; else a code: `test_data`, `stored_document_altered`,
+    /// `revocation_not_logged`, `differs_from_issued`, `not_issued`, `malformed_code`,
+    /// `needs_code_or_credential`, or a signature check's finding.
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,

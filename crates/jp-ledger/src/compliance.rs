@@ -20,6 +20,7 @@ use crate::policy;
 use crate::service::{Ledger, LedgerError, check_year};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonCompliance {
     pub person_id: Uuid,
     pub nip: String,
@@ -43,6 +44,7 @@ pub struct PersonCompliance {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpdSummary {
     pub opd_code: String,
     pub opd_name: String,
@@ -55,6 +57,7 @@ pub struct OpdSummary {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplianceReport {
     pub year: i32,
     pub people: Vec<PersonCompliance>,

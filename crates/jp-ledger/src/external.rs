@@ -33,6 +33,15 @@ pub struct ExternalInput {
     pub reason: String,
 }
 
+/// An evidence file as it was attached.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub bytes: Vec<u8>,
+    pub media_type: String,
+    /// As given at upload (may be empty).
+    pub name: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ExternalError {
     #[error("tidak ada pegawai dengan NIP ini")]
@@ -45,6 +54,12 @@ pub enum ExternalError {
     AlreadyReversed,
     #[error("bukti untuk catatan ini sudah dilampirkan")]
     EvidenceExists,
+    #[error("belum ada berkas bukti")]
+    NoEvidence,
+    #[error(
+        "berkas bukti tidak cocok dengan yang tercatat (basis data diubah); `penkom audit` menunjukkan rinciannya"
+    )]
+    EvidenceAltered,
     #[error("pelatihan dengan penyelenggara dan nomor sertifikat ini sudah tercatat untuk pegawai ini")]
     Duplicate,
     #[error("bukti harus berkas PDF, PNG atau JPEG")]
@@ -180,6 +195,27 @@ impl Ledger {
 
     pub async fn external(&self, id: Uuid) -> Result<external_training::Model, ExternalError> {
         external_training::Entity::find_by_id(id).one(&self.db).await?.ok_or(ExternalError::NotFound)
+    }
+
+    /// The evidence file of an external record, only as it was attached: the stored bytes must
+    /// hash to the stored digest, and the record log must vouch for that digest (and the file's
+    /// name and media type). A file swapped in the database is refused, never handed out as
+    /// evidence.
+    pub async fn evidence(&self, id: Uuid) -> Result<Evidence, ExternalError> {
+        let row = self.external(id).await?;
+        let (Some(bytes), Some(sha), Some(media_type)) =
+            (row.evidence.clone(), row.evidence_sha256.as_deref(), row.evidence_type.clone())
+        else {
+            return Err(ExternalError::NoEvidence);
+        };
+        let log = record_log::store::of_subjects(&self.db, &[id]).await?;
+        let entries = log.get(&id).map(Vec::as_slice).unwrap_or_default();
+        let vouched = record_log::digest::evidence_of(&row)
+            .is_some_and(|d| record_log::Logged(entries).commits(record_log::event::EVIDENCE, &d));
+        if !vouched || record_log::chain::sha256_hex(&bytes) != sha {
+            return Err(ExternalError::EvidenceAltered);
+        }
+        Ok(Evidence { bytes, media_type, name: row.evidence_name.unwrap_or_default() })
     }
 
     /// Attaches the evidence file (once).

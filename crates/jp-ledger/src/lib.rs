@@ -16,6 +16,6 @@ pub mod service;
 pub mod siasn;
 
 pub use compliance::{ComplianceReport, OpdSummary, PersonCompliance, ReportPart, ReportParts};
-pub use external::{ExternalError, ExternalInput};
+pub use external::{Evidence, ExternalError, ExternalInput};
 pub use policy::Requirement;
 pub use service::{JpStatement, Ledger, LedgerError, StatementEntry, YEARS};

@@ -41,6 +41,7 @@ pub enum LedgerError {
 
 /// One line of a statement.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatementEntry {
     pub id: Uuid,
     /// `certificate`, `certificate_reversal`, `external` or `external_reversal`.
@@ -65,6 +66,7 @@ pub struct StatementEntry {
 
 /// A person's year: target, credited, what remains, and every entry.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JpStatement {
     pub year: i32,
     pub employment_type: Option<String>,

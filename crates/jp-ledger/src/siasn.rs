@@ -11,6 +11,7 @@ use crate::service::{Ledger, LedgerError, check_year};
 pub const TRAINING_TYPE_E_LEARNING: i32 = 16;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SiasnRow {
     pub nip: String,
     pub nama: String,

@@ -1,5 +1,6 @@
-//! The live store: small, hot, short-lived state that must be shared by every API node, such as
-//! counters of failed sign-ins (and, later, the state of running study sessions).
+//! The live store: small, hot, short-lived state that must be shared by every API node: the
+//! state of running study streams, and the counters of rate limits (failed sign-ins, public
+//! verification lookups), kept per client address bucket ([`address_bucket`]).
 //!
 //! Two implementations sit behind one trait with identical semantics: [`RedisStore`] when
 //! `PENKOM_REDIS_URL` is set, so that several API nodes share one view, and [`MemoryStore`] for
@@ -8,6 +9,7 @@
 //! Nothing here is durable. Anything that must survive a restart is written to the database by
 //! its owner; the live store only holds what can be lost or rebuilt.
 
+mod address;
 mod memory;
 mod redis_store;
 
@@ -15,6 +17,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use address::address_bucket;
 pub use memory::MemoryStore;
 pub use redis_store::RedisStore;
 

@@ -5,6 +5,7 @@
 //! issued or revoked), so it exists exactly when the event does. A worker on every node delivers
 //! what is due, with retries and backoff; the message keeps one Message-ID for all attempts.
 
+pub mod lease;
 pub mod outbox;
 pub mod reminder;
 pub mod templates;

@@ -12,8 +12,15 @@
 //! longer, so a message whose node died mid-send is free again within two minutes. The node
 //! itself does not wait even that long: when its worker starts, it releases every claim it
 //! still holds from before (a node runs one worker, so any such claim belonged to a send that
-//! died with the process). Every claimed attempt counts in `attempts` when it is claimed, so an
-//! attempt cut short by a crash is counted too.
+//! died with the process). That a process with the node's name is not still running is what
+//! the node lease ensures (`crate::lease`); a process claims nothing while it does not hold it.
+//! Every claimed attempt counts in `attempts` when it is claimed, so an attempt cut short by a
+//! crash is counted too.
+//!
+//! A clean stop ([`Outbox::stop`]) lets the send in progress finish and record itself, then
+//! gives the lease up: a restart never cuts a send between the server's `250` and `sent_at`.
+//! Only a process killed outright (or a send whose answer never came) leaves a message whose
+//! fate is unknown, and that message goes again, with its Message-ID.
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -31,6 +38,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::lease::NodeLease;
 use crate::templates::Text;
 use crate::transport::Transport;
 
@@ -106,6 +114,10 @@ pub struct Outbox {
     node: String,
     send_limit: StdDuration,
     wake: Arc<tokio::sync::Notify>,
+    /// This process's lease on `node`: no claim is taken without it.
+    lease: NodeLease,
+    /// Set by [`Outbox::stop`]: no new claim is taken, the worker returns after the current send.
+    stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Outbox {
@@ -116,6 +128,7 @@ impl Outbox {
         from: Mailbox,
         node: String,
     ) -> Self {
+        let lease = NodeLease::new(db.clone(), clock.clone(), node.clone());
         Self {
             db,
             clock,
@@ -124,6 +137,8 @@ impl Outbox {
             node,
             send_limit: SEND_LIMIT,
             wake: Arc::new(tokio::sync::Notify::new()),
+            lease,
+            stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         }
     }
 
@@ -138,10 +153,37 @@ impl Outbox {
         Duration::from_std(self.send_limit).unwrap_or(Duration::MAX) + CLAIM_MARGIN
     }
 
-    /// Releases the claims this node still holds from before it (re)started: the sends they
-    /// guarded died with the process. Called once, before this node's worker claims anything.
-    /// Returns how many were released.
-    pub async fn release_own_claims(&self) -> Result<u64, DbErr> {
+    /// Takes this node's lease and, if it was not already this process's, the claims left under
+    /// the node's name by the process before (whose lease was released or lapsed, so it is gone).
+    /// Returns whether this process holds the lease; until it does, it sends nothing.
+    pub async fn take_over(&self) -> Result<bool, DbErr> {
+        let had = self.lease.held();
+        if !self.lease.acquire().await? {
+            return Ok(false);
+        }
+        if !had {
+            let released = self.release_own_claims().await?;
+            if released > 0 {
+                tracing::info!(released, "took back this node's mail claims from the process before");
+            }
+        }
+        Ok(true)
+    }
+
+    /// Asks the worker to stop: the send in progress finishes and is recorded, no new one
+    /// starts, and the worker gives up the lease before [`Outbox::run_forever`] returns.
+    pub fn stop(&self) {
+        self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    fn stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Releases the claims held under this node's name: only right after taking over its
+    /// lease, when the process that took them is gone. Returns how many were released.
+    async fn release_own_claims(&self) -> Result<u64, DbErr> {
         let released = email_outbox::Entity::update_many()
             .col_expr(email_outbox::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
             .col_expr(email_outbox::Column::ClaimedBy, Expr::value(Option::<String>::None))
@@ -179,6 +221,11 @@ impl Outbox {
             .await?;
         let mut sent = 0;
         for m in due {
+            // Checked before every claim: a process stopping, or one that could not renew its
+            // lease (another may take over the name and its claims), starts no new send.
+            if self.stopping() || !self.lease.held() {
+                break;
+            }
             // Each claim is stamped when it is taken: earlier sends in this batch may have taken
             // a while, and a claim that expired on arrival would let another node send too.
             let now = self.clock.now();
@@ -267,27 +314,41 @@ impl Outbox {
         built.map_err(|e| e.to_string())
     }
 
-    /// Delivers due mail every second (sooner when woken) until the task is dropped, after
-    /// releasing the claims this node held before it started.
+    /// Delivers due mail every second (sooner when woken) until [`Outbox::stop`], once this
+    /// process holds the node's lease (see [`Outbox::take_over`]).
     pub async fn run_forever(self) {
+        let mut said = false;
         loop {
-            match self.release_own_claims().await {
-                Ok(0) => break,
-                Ok(n) => {
-                    tracing::info!(released = n, "released this node's mail claims from before its restart");
-                    break;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "releasing this node's mail claims failed; will retry");
-                    tokio::time::sleep(StdDuration::from_secs(1)).await;
-                }
+            if self.stopping() {
+                return;
             }
+            match self.take_over().await {
+                Ok(true) => break,
+                Ok(false) if !said => {
+                    said = true;
+                    tracing::warn!(
+                        node = %self.node,
+                        "another process holds this node's mail lease; mail waits until it stops or its lease lapses"
+                    );
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "taking this node's mail lease failed; will retry"),
+            }
+            let _ = tokio::time::timeout(StdDuration::from_secs(1), self.wake.notified()).await;
         }
-        loop {
-            if let Err(e) = self.deliver_due().await {
+        let renewer = tokio::spawn(self.lease.clone().renew_forever());
+        while !self.stopping() {
+            // Renewed here too, not only by the renewer: after a jump of the clock (the
+            // simulated clock of tests and demos) the lease would otherwise read as lapsed.
+            let held = self.lease.held() || self.lease.acquire().await.unwrap_or(false);
+            if held && let Err(e) = self.deliver_due().await {
                 tracing::warn!(error = %e, "reading the mail outbox failed; will retry");
             }
             let _ = tokio::time::timeout(StdDuration::from_secs(1), self.wake.notified()).await;
+        }
+        renewer.abort();
+        if let Err(e) = self.lease.release().await {
+            tracing::warn!(error = %e, "giving up the mail lease failed; the next start waits for it to lapse");
         }
     }
 }
@@ -332,6 +393,7 @@ mod tests {
         let (_dir, db, clock) = outbox_db().await;
         let flaky = Arc::new(Flaky { down: true.into(), inner: MemoryTransport::default() });
         let outbox = node(&db, &clock, flaky.clone(), "node-a");
+        assert!(outbox.take_over().await.unwrap());
         assert!(enqueue(&db, clock.now(), "penkom.test", mail("k1")).await.unwrap());
         assert!(
             !enqueue(&db, clock.now(), "penkom.test", mail("k1")).await.unwrap(),
@@ -343,6 +405,7 @@ mod tests {
         assert_eq!(outbox.deliver_due().await.unwrap(), 0, "not due again before its backoff");
         flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
         clock.advance(Duration::seconds(25));
+        assert!(outbox.take_over().await.unwrap(), "renewed, as the worker does before it looks");
         assert_eq!(outbox.deliver_due().await.unwrap(), 1);
         assert_eq!(outbox.deliver_due().await.unwrap(), 0, "sent once");
         let sent = flaky.inner.0.lock().unwrap().clone();
@@ -387,6 +450,7 @@ mod tests {
     async fn crash_mid_send(db: &DatabaseConnection, clock: &ManualClock, name: &str) -> MemoryTransport {
         let accepted = MemoryTransport::default();
         let doomed = node(db, clock, Arc::new(AcceptsThenHangs(accepted.clone())), name);
+        assert!(doomed.take_over().await.unwrap());
         let crashed = tokio::spawn(async move { doomed.deliver_due().await });
         while accepted.0.lock().unwrap().is_empty() {
             tokio::time::sleep(StdDuration::from_millis(5)).await;
@@ -411,12 +475,19 @@ mod tests {
         // Another node leaves the claim alone, even on a clock that does not move.
         let delivered = MemoryTransport::default();
         let b = node(&db, &clock, Arc::new(delivered.clone()), "node-b");
+        assert!(b.take_over().await.unwrap(), "node B's own lease");
         assert_eq!(b.deliver_due().await.unwrap(), 0);
-        assert_eq!(b.release_own_claims().await.unwrap(), 0, "node B holds no claim to release");
+        assert_eq!(row(&db).await.claimed_by.as_deref(), Some("node-a"), "node B released nothing");
 
-        // Node A comes back: its worker releases the dead claim and sends again.
+        // Node A comes back. The dead process's lease has to lapse first (it might have been a
+        // second process under the same name, still sending); then the claim is taken back
+        // long before it would have run out, and the message goes again.
         let a = node(&db, &clock, Arc::new(delivered.clone()), "node-a");
-        assert_eq!(a.release_own_claims().await.unwrap(), 1);
+        assert!(!a.take_over().await.unwrap(), "the dead process's lease has not lapsed");
+        assert_eq!(a.deliver_due().await.unwrap(), 0, "no lease, no claim");
+        clock.advance(crate::lease::LEASE_TTL + Duration::seconds(1));
+        assert!(a.take_over().await.unwrap());
+        assert_eq!(row(&db).await.claimed_by, None, "the claim is taken back at once");
         assert_eq!(a.deliver_due().await.unwrap(), 1);
         let done = row(&db).await;
         assert!(done.sent_at.is_some() && done.claimed_until.is_none() && done.claimed_by.is_none());
@@ -436,8 +507,10 @@ mod tests {
         let delivered = MemoryTransport::default();
         let b = node(&db, &clock, Arc::new(delivered.clone()), "node-b");
         clock.advance(Duration::seconds(85));
+        assert!(b.take_over().await.unwrap());
         assert_eq!(b.deliver_due().await.unwrap(), 0, "within the claim");
         clock.advance(Duration::seconds(6));
+        assert!(b.take_over().await.unwrap(), "renewed");
         assert_eq!(b.deliver_due().await.unwrap(), 1, "a claim lasts one send limit and 30 s, not minutes");
         assert_eq!(row(&db).await.attempts, 2);
     }
@@ -449,16 +522,109 @@ mod tests {
         let hangs = MemoryTransport::default();
         let a = node(&db, &clock, Arc::new(AcceptsThenHangs(hangs)), "node-a")
             .with_send_limit(StdDuration::from_millis(50));
+        assert!(a.take_over().await.unwrap());
         assert_eq!(a.deliver_due().await.unwrap(), 0);
         let r = row(&db).await;
         assert_eq!((r.attempts, r.claimed_until, r.sent_at), (1, None, None));
         assert!(r.last_error.unwrap().contains("no answer"), "the reason is kept");
+        a.lease.release().await.unwrap();
         let delivered = MemoryTransport::default();
         let a = node(&db, &clock, Arc::new(delivered.clone()), "node-a");
+        assert!(a.take_over().await.unwrap(), "a lease given up is free at once");
         assert_eq!(a.deliver_due().await.unwrap(), 0, "not before its backoff");
         clock.advance(backoff(0));
+        assert!(a.take_over().await.unwrap(), "renewed");
         assert_eq!(a.deliver_due().await.unwrap(), 1);
         assert_eq!(row(&db).await.attempts, 2);
+    }
+
+    #[tokio::test]
+    async fn a_second_process_with_the_same_node_name_neither_sends_nor_takes_the_first_ones_claims() {
+        let (_dir, db, clock) = outbox_db().await;
+        enqueue(&db, clock.now(), "penkom.test", mail("k1")).await.unwrap();
+        enqueue(&db, clock.now(), "penkom.test", mail("k2")).await.unwrap();
+        // The first process is in the middle of a send (the server has the message, `sent_at`
+        // is not written yet).
+        let accepted = MemoryTransport::default();
+        let first = node(&db, &clock, Arc::new(AcceptsThenHangs(accepted.clone())), "node-a");
+        assert!(first.take_over().await.unwrap());
+        let sending = tokio::spawn({
+            let first = first.clone();
+            async move { first.deliver_due().await }
+        });
+        while accepted.0.lock().unwrap().is_empty() {
+            tokio::time::sleep(StdDuration::from_millis(5)).await;
+        }
+        // A second `penkom serve` under the same name: before the lease, it took that claim
+        // back and sent the message again.
+        let delivered = MemoryTransport::default();
+        let second = node(&db, &clock, Arc::new(delivered.clone()), "node-a");
+        assert!(!second.take_over().await.unwrap());
+        assert_eq!(second.deliver_due().await.unwrap(), 0);
+        let claimed = email_outbox::Entity::find()
+            .filter(email_outbox::Column::ClaimedBy.eq("node-a"))
+            .all(&db)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1, "the first process's claim stands");
+        assert!(delivered.0.lock().unwrap().is_empty(), "nothing sent twice");
+        // While the first renews, the second keeps waiting, however long.
+        for _ in 0..4 {
+            clock.advance(Duration::seconds(20));
+            assert!(first.take_over().await.unwrap(), "renewed");
+            assert!(!second.take_over().await.unwrap());
+        }
+        sending.abort();
+    }
+
+    /// Accepts after a pause: a send that is still in progress when the stop is asked for.
+    struct Slow(MemoryTransport);
+
+    #[async_trait::async_trait]
+    impl Transport for Slow {
+        async fn send(&self, id: &str, message: Message) -> Result<(), String> {
+            tokio::time::sleep(StdDuration::from_millis(200)).await;
+            self.0.send(id, message).await
+        }
+        fn kind(&self) -> &'static str {
+            "slow"
+        }
+    }
+
+    #[tokio::test]
+    async fn a_clean_stop_finishes_the_send_in_progress_records_it_and_frees_the_name() {
+        let (_dir, db, clock) = outbox_db().await;
+        enqueue(&db, clock.now(), "penkom.test", mail("k1")).await.unwrap();
+        enqueue(&db, clock.now(), "penkom.test", mail("k2")).await.unwrap();
+        let accepted = MemoryTransport::default();
+        let worker = node(&db, &clock, Arc::new(Slow(accepted.clone())), "node-a");
+        let running = tokio::spawn(worker.clone().run_forever());
+        // Asked to stop while the first message is on its way.
+        while email_outbox::Entity::find()
+            .filter(email_outbox::Column::ClaimedBy.is_not_null())
+            .one(&db)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            tokio::time::sleep(StdDuration::from_millis(5)).await;
+        }
+        worker.stop();
+        tokio::time::timeout(StdDuration::from_secs(5), running).await.unwrap().unwrap();
+        let rows = email_outbox::Entity::find().all(&db).await.unwrap();
+        let sent: Vec<_> = rows.iter().filter(|r| r.sent_at.is_some()).collect();
+        assert_eq!(
+            (accepted.0.lock().unwrap().len(), sent.len()),
+            (1, 1),
+            "the send finished and was recorded"
+        );
+        assert!(rows.iter().all(|r| r.claimed_by.is_none()), "no claim left behind");
+        // The next process under this name starts at once and sends only the other message.
+        let delivered = MemoryTransport::default();
+        let next = node(&db, &clock, Arc::new(delivered.clone()), "node-a");
+        assert!(next.take_over().await.unwrap(), "the lease was given up");
+        assert_eq!(next.deliver_due().await.unwrap(), 1);
+        assert_eq!(next.deliver_due().await.unwrap(), 0);
     }
 
     #[test]

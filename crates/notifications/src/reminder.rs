@@ -31,6 +31,7 @@ pub struct ReminderDate {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReminderRun {
     pub year: i32,
     /// People below target with an e-mail address.

@@ -430,6 +430,20 @@ impl From<jp_ledger::scope::ScopeError> for ApiError {
     }
 }
 
+impl From<certificates::public_lookups::LookupLimitError> for ApiError {
+    fn from(e: certificates::public_lookups::LookupLimitError) -> Self {
+        use certificates::public_lookups::LookupLimitError as E;
+        let message = e.to_string();
+        match e {
+            E::TooMany { retry_after } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            },
+            E::Live(inner) => inner.into(),
+        }
+    }
+}
+
 impl From<jp_ledger::ExternalError> for ApiError {
     fn from(e: jp_ledger::ExternalError) -> Self {
         use jp_ledger::ExternalError as E;
@@ -443,6 +457,8 @@ impl From<jp_ledger::ExternalError> for ApiError {
             E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "external_record_not_found", message),
             E::AlreadyReversed => ApiError::new(StatusCode::CONFLICT, "already_reversed", message),
             E::EvidenceExists => ApiError::new(StatusCode::CONFLICT, "evidence_exists", message),
+            E::NoEvidence => ApiError::new(StatusCode::NOT_FOUND, "evidence_not_found", message),
+            E::EvidenceAltered => ApiError::new(StatusCode::CONFLICT, "evidence_altered", message),
             E::Duplicate => ApiError::new(StatusCode::CONFLICT, "duplicate_external_record", message),
             E::EvidenceType => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_evidence", message)

@@ -15,41 +15,6 @@ use crate::extract::{ClientAddr, Json, Path};
 use crate::state::AppState;
 
 /// A certificate as lists and verification answers show it (the schema of [`Summary`]).
-#[derive(serde::Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct CertificateSummary {
-    pub id: uuid::Uuid,
-    /// e.g. `12/PENKOM/BKPSDM/2026`.
-    pub number: String,
-    /// Verification code (11 characters), as printed under the QR code.
-    pub code: String,
-    pub holder_name: String,
-    /// Full for the holder and verifiers; masked (`198503********1001`) on public answers.
-    pub holder_nip: String,
-    pub employment_type: String,
-    pub opd: String,
-    pub course_code: String,
-    pub course_title: String,
-    pub course_version: String,
-    pub content_hash: String,
-    /// JP as decimal text, e.g. `"2"`.
-    pub jp: String,
-    /// Local date of completion.
-    pub completed_on: String,
-    pub issued_at: String,
-    pub post_test_score: String,
-    pub engaged_minutes: i64,
-    /// `sha256:` and the hex digest of the completion's evidence summary.
-    pub evidence_digest: String,
-    pub issuer: String,
-    pub verify_url: String,
-    pub revoked_at: Option<String>,
-    pub revocation_reason: Option<String>,
-    pub test_data: bool,
-    /// The stored record no longer agrees with the record log (the database was edited).
-    pub altered: bool,
-}
-
 /// The certificate `id` if the caller may see it: its holder, a verifier or an administrator.
 /// Anyone else is told it does not exist, so ids cannot be probed.
 async fn visible(
@@ -126,7 +91,7 @@ pub async fn pdf(
 
 /// The caller's own certificates, newest first.
 #[utoipa::path(get, operation_id = "my_certificates", path = "/api/v1/me/certificates", tag = "certificates", security(("bearer" = [])),
-    responses((status = 200, body = [CertificateSummary])))]
+    responses((status = 200, body = [certificates::Summary])))]
 pub async fn mine(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -146,7 +111,7 @@ pub struct RevokeRequest {
 #[utoipa::path(post, path = "/api/v1/certificates/{id}/revoke", tag = "certificates", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Certificate id")),
     request_body = RevokeRequest,
-    responses((status = 200, body = CertificateSummary),
+    responses((status = 200, body = certificates::Summary),
         (status = 404, description = "`certificate_not_found`", body = ErrorBody),
         (status = 409, description = "`certificate_already_revoked`", body = ErrorBody),
         (status = 422, description = "`invalid_reason`", body = ErrorBody)))]

@@ -6,8 +6,8 @@ use axum::response::Response;
 use futures_util::StreamExt;
 use jp_ledger::ReportPart;
 use penkom_core::Role;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::access::Authed;
 use crate::csv_body;
@@ -45,25 +45,10 @@ async fn scope(
     Ok(state.ledger.report_scope(viewer, asked).await?)
 }
 
-/// The schema of the compliance report.
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct ComplianceSchema {
-    pub year: i32,
-    /// Per person: `person_id`, `nip`, `name`, `opd_code`, `opd_name`, `employment_type`,
-    /// `target`, `credited`, `status` (`met`/`not_met`), `missing`, `ledger_verified` (false when
-    /// the person's stored balance had been altered; `credited` is then their logged entries).
-    #[schema(value_type = Vec<Object>)]
-    pub people: Vec<serde_json::Value>,
-    /// Per OPD: `opd_code`, `opd_name`, `headcount`, `met`, `share_met`, `jp_total`.
-    #[schema(value_type = Vec<Object>)]
-    pub opds: Vec<serde_json::Value>,
-}
-
 /// Who met the year's JP target: per person, and per OPD.
 #[utoipa::path(get, path = "/api/v1/reports/compliance", tag = "reports", security(("bearer" = [])), params(ReportQuery),
     responses((status = 200, description = "The report as JSON, or as CSV (`format=csv` or `Accept: text/csv`)",
-            content((ComplianceSchema = "application/json"), (String = "text/csv"))),
+            content((jp_ledger::compliance::ComplianceReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = ErrorBody),
         (status = 404, description = "`opd_not_found`", body = ErrorBody),
         (status = 422, description = "`invalid_year`, `invalid_field` (format, sep)", body = ErrorBody),
@@ -170,7 +155,7 @@ pub struct SiasnQuery {
 /// export covers every OPD: SIASN takes the agency's records as one file.
 #[utoipa::path(get, path = "/api/v1/reports/siasn", tag = "reports", security(("bearer" = [])), params(SiasnQuery),
     responses((status = 200, description = "JSON rows, or CSV (`format=csv` or `Accept: text/csv`)",
-            content((Vec<Object> = "application/json"), (String = "text/csv"))), (status = 403, body = ErrorBody),
+            content((Vec<jp_ledger::siasn::SiasnRow> = "application/json"), (String = "text/csv"))), (status = 403, body = ErrorBody),
         (status = 422, description = "`invalid_year`, `invalid_field` (format, sep)", body = ErrorBody),
         (status = 503, description = "`reports_busy`: other reports are being built; with Retry-After", body = ErrorBody)))]
 pub async fn siasn(

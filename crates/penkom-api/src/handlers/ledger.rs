@@ -24,33 +24,9 @@ pub struct YearQuery {
     pub year: Option<i32>,
 }
 
-/// The schema of a yearly statement.
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct StatementSchema {
-    pub year: i32,
-    pub employment_type: Option<String>,
-    pub target: Option<String>,
-    pub cap: Option<String>,
-    pub credited: String,
-    pub counted: String,
-    pub remaining: Option<String>,
-    /// `met` or `not_met`.
-    pub status: Option<String>,
-    /// What the integrity checks found (empty when all is well): `entry_not_logged`,
-    /// `entries_missing`, `balance_altered`.
-    pub problems: Vec<String>,
-    /// Each entry: `id`, `kind` (`certificate`, `certificate_reversal`, `external`,
-    /// `external_reversal`), `source_id`, `jp`, `source_jp`, `description`, `external`, `note`,
-    /// `recorded_at`, `recorded_by`, `logged` (whether the record log vouches for it; an entry it
-    /// does not vouch for is not counted).
-    #[schema(value_type = Vec<Object>)]
-    pub entries: Vec<serde_json::Value>,
-}
-
 /// The caller's JP for a year: target, credited, remaining, and every entry with its source.
 #[utoipa::path(get, operation_id = "my_jp", path = "/api/v1/me/jp", tag = "ledger", security(("bearer" = [])), params(YearQuery),
-    responses((status = 200, body = StatementSchema), (status = 422, description = "`invalid_year`", body = ErrorBody)))]
+    responses((status = 200, body = JpStatement), (status = 422, description = "`invalid_year`", body = ErrorBody)))]
 pub async fn mine(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -277,25 +253,19 @@ pub async fn attach_evidence(
     params(("id" = uuid::Uuid, Path, description = "External record")),
     responses((status = 200, description = "The file, with the media type its content was judged to have",
             content(("application/pdf"), ("image/png"), ("image/jpeg"))),
-        (status = 404, description = "`external_record_not_found`, `evidence_not_found`", body = ErrorBody)))]
+        (status = 404, description = "`external_record_not_found`, `evidence_not_found`", body = ErrorBody),
+        (status = 409, description = "`evidence_altered`: the stored file no longer matches what was attached and logged (the database was edited)", body = ErrorBody)))]
 pub async fn evidence(
     State(state): State<AppState>,
     Path(id): Path<uuid::Uuid>,
 ) -> Result<Response, ApiError> {
-    let row = state.ledger.external(id).await?;
-    let (Some(bytes), Some(media)) = (row.evidence, row.evidence_type) else {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "evidence_not_found", "belum ada berkas bukti"));
-    };
-    let media = HeaderValue::from_str(&media)
+    let jp_ledger::Evidence { bytes, media_type, name } = state.ledger.evidence(id).await?;
+    let media = HeaderValue::from_str(&media_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     // A download, never rendered inline: the file came from outside and is only checked by its
     // first bytes.
-    let name: String = row
-        .evidence_name
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        .collect();
+    let name: String =
+        name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
     let name = if name.is_empty() { "bukti".to_string() } else { name };
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));

@@ -49,21 +49,10 @@ pub struct RunRequest {
     pub year: Option<i32>,
 }
 
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct RunView {
-    pub year: i32,
-    pub below_target: usize,
-    /// Queued by this run.
-    pub queued: usize,
-    /// Queued by an earlier run (each person is reminded once a year).
-    pub already_queued: usize,
-}
-
 /// Queues the reminder now for everyone below target. Running it again queues nothing twice.
 #[utoipa::path(post, path = "/api/v1/admin/reminders/run", tag = "admin", security(("bearer" = [])),
     request_body = RunRequest,
-    responses((status = 200, body = RunView)))]
+    responses((status = 200, body = ReminderRun)))]
 pub async fn run(
     State(state): State<AppState>,
     Authed(caller): Authed,

@@ -1,8 +1,6 @@
 //! Verification: the public page behind the QR code, its JSON twin, the bulk API for
 //! verifiers, and the documents offline verifiers need (keys, status list, log head).
 
-use std::time::Duration;
-
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -15,27 +13,10 @@ use utoipa::ToSchema;
 use crate::access::Authed;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ClientAddr, Json, Path};
-use crate::handlers::certificates::CertificateSummary;
 use crate::state::AppState;
 
-/// Public lookups per client address per minute: plenty for people scanning QR codes, too few
-/// to walk the code space (2^50 codes).
-const PUBLIC_LOOKUPS_PER_MINUTE: u64 = 60;
-
 async fn rate_limit(state: &AppState, addr: ClientAddr) -> Result<(), ApiError> {
-    let key = format!("verify:{}", addr.0.map_or_else(|| "unknown".to_string(), accounts::address_bucket));
-    let window = state.live.hit(&key, Duration::from_secs(60)).await?;
-    if window.count > PUBLIC_LOOKUPS_PER_MINUTE {
-        return Err(ApiError {
-            retry_after: Some(window.resets_in),
-            ..ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "terlalu banyak permintaan verifikasi; silakan coba lagi sebentar lagi",
-            )
-        });
-    }
-    Ok(())
+    Ok(certificates::public_lookups::admit(state.live.as_ref(), addr.0).await?)
 }
 
 /// A public verification answer. The NIP is masked.
@@ -47,7 +28,6 @@ pub struct PublicVerification {
     /// `revocation_not_logged`, `not_issued`, `malformed_code`.
     pub reason: Option<String>,
     pub revoked_at: Option<String>,
-    #[schema(value_type = Option<CertificateSummary>)]
     pub certificate: Option<Summary>,
 }
 
@@ -150,9 +130,7 @@ pub struct BulkRequest {
 
 #[derive(Serialize, ToSchema)]
 pub struct BulkResponse {
-    /// One result per item, in the same order: `status` (`valid`, `revoked`, `unknown`,
-    /// `tampered`, `invalid`), `reason`, `revoked_at`, `certificate`, `holder_matches`.
-    #[schema(value_type = Vec<Object>)]
+    /// One result per item, in the same order.
     pub results: Vec<ItemResult>,
 }
 

@@ -15,6 +15,7 @@ pub mod jp_balance;
 pub mod jp_ledger_entry;
 pub mod jp_requirement;
 pub mod module_completion;
+pub mod node_lease;
 pub mod opd;
 pub mod person;
 pub mod person_role;
