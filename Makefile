@@ -46,14 +46,16 @@ fmt:
 
 ## Benchmarks, in release mode: heartbeat throughput, latency and memory of the real server
 ## (in-process store and Redis) against a minimal reference server, and the yearly compliance
-## report on PostgreSQL (100,000 people, 1,000,000 ledger entries), and the learner's dashboard
-## page with a year of entries. See BENCHMARKS.md.
+## report on PostgreSQL (100,000 people, 1,000,000 ledger entries), the learner's dashboard
+## page with a year of entries, and the bulk verifier with 1,000 credentials on one core. See
+## BENCHMARKS.md.
 bench:
 	$(CARGO) build --release --bin penkom
 	$(CARGO) build --release -p loadgen
 	./target/release/loadgen
 	./target/release/report_bench
 	./target/release/web_bench
+	taskset -c 0 ./target/release/verify_bench
 
 ## What CI runs: lints, then the suite on SQLite, then on PostgreSQL and Redis.
 ci:
