@@ -176,9 +176,7 @@ fn add_transport_answers(op: &mut utoipa::openapi::path::Operation) {
         answers.push((408, "`body_timeout`: the body stalled or took too long"));
         answers.push((413, "`body_too_large`: the body is over this route's limit"));
     }
-    for (status, description) in answers {
-        op.responses.responses.entry(status.to_string()).or_insert_with(|| error_response(description));
-    }
+    merge_answers(op, answers);
 }
 
 /// The answers a route gives because of its shape, by the extractors and the access check it
@@ -226,10 +224,16 @@ fn add_shape_answers(op: &mut utoipa::openapi::path::Operation, access: crate::a
     if path || query || op.request_body.is_some() {
         answers.push((422, "`invalid_field`: a NUL character in a parameter or the body"));
     }
+    merge_answers(op, answers);
+}
+
+/// Adds each answer to the operation, or, where its annotation already lists that status, adds
+/// the codes to the description there.
+fn merge_answers(op: &mut utoipa::openapi::path::Operation, answers: Vec<(u16, &str)>) {
+    use std::collections::btree_map::Entry;
     for (status, description) in answers {
-        let entry = op.responses.responses.entry(status.to_string());
-        match entry {
-            std::collections::btree_map::Entry::Occupied(mut o) => {
+        match op.responses.responses.entry(status.to_string()) {
+            Entry::Occupied(mut o) => {
                 if let utoipa::openapi::RefOr::T(r) = o.get_mut()
                     && !r.description.contains(description)
                 {
@@ -240,7 +244,7 @@ fn add_shape_answers(op: &mut utoipa::openapi::path::Operation, access: crate::a
                     };
                 }
             }
-            std::collections::btree_map::Entry::Vacant(v) => {
+            Entry::Vacant(v) => {
                 v.insert(error_response(description));
             }
         }

@@ -135,6 +135,23 @@ pub struct OptionInput {
     pub correct: bool,
 }
 
+/// The refusals of every draft edit, listed once for all of them.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only its OpenAPI description is used: the refusals are `ApiError`s.
+enum DraftEditRefusals {
+    /// `course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// `content_managed_course` (edit its content folder), `course_retired`, `conflict` (another
+    /// edit came first; retry)
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// `invalid_field`: the draft would break a bound (a text too long, too many modules or
+    /// questions); `invalid_module_order` (a reorder that does not name every key once)
+    #[response(status = 422)]
+    Unprocessable(ErrorBody),
+}
+
 /// A question, by its `type`: choice questions carry `options`, true/false ones `answer`.
 #[derive(Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -429,10 +446,7 @@ async fn edit(
 /// Creates the draft from the newest published version if there is none.
 #[utoipa::path(put, path = "/api/v1/instructor/courses/{id}/draft", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = DraftMetaRequest,
-    responses((status = 200, body = AuthoredCourseView),
-        (status = 404, description = "`course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)", body = ErrorBody),
-        (status = 409, description = "`content_managed_course` (edit its content folder), `course_retired`, `conflict` (another edit came first; retry)", body = ErrorBody),
-        (status = 422, description = "`invalid_field`: the draft would break a bound (a text too long, too many modules or questions); `invalid_module_order` (a reorder that does not name every key once)", body = ErrorBody)))]
+    responses((status = 200, body = AuthoredCourseView), DraftEditRefusals))]
 pub async fn put_meta(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -448,10 +462,7 @@ pub async fn put_meta(
 /// Adds or replaces the draft module with this key.
 #[utoipa::path(put, path = "/api/v1/instructor/courses/{id}/draft/modules/{key}", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ("key" = String, Path, description = "Stable module key, e.g. `01-pengantar`")),
-    request_body = ModuleInput, responses((status = 200, body = AuthoredCourseView),
-        (status = 404, description = "`course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)", body = ErrorBody),
-        (status = 409, description = "`content_managed_course` (edit its content folder), `course_retired`, `conflict` (another edit came first; retry)", body = ErrorBody),
-        (status = 422, description = "`invalid_field`: the draft would break a bound (a text too long, too many modules or questions); `invalid_module_order` (a reorder that does not name every key once)", body = ErrorBody)))]
+    request_body = ModuleInput, responses((status = 200, body = AuthoredCourseView), DraftEditRefusals))]
 pub async fn put_module(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -474,10 +485,7 @@ pub async fn put_module(
 /// Removes a module from the draft.
 #[utoipa::path(delete, path = "/api/v1/instructor/courses/{id}/draft/modules/{key}", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ("key" = String, Path)),
-    responses((status = 200, body = AuthoredCourseView),
-        (status = 404, description = "`course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)", body = ErrorBody),
-        (status = 409, description = "`content_managed_course` (edit its content folder), `course_retired`, `conflict` (another edit came first; retry)", body = ErrorBody),
-        (status = 422, description = "`invalid_field`: the draft would break a bound (a text too long, too many modules or questions); `invalid_module_order` (a reorder that does not name every key once)", body = ErrorBody)))]
+    responses((status = 200, body = AuthoredCourseView), DraftEditRefusals))]
 pub async fn delete_module(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -490,10 +498,7 @@ pub async fn delete_module(
 /// Reorders the draft's modules.
 #[utoipa::path(put, path = "/api/v1/instructor/courses/{id}/draft/module-order", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = ReorderRequest,
-    responses((status = 200, body = AuthoredCourseView),
-        (status = 404, description = "`course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)", body = ErrorBody),
-        (status = 409, description = "`content_managed_course` (edit its content folder), `course_retired`, `conflict` (another edit came first; retry)", body = ErrorBody),
-        (status = 422, description = "`invalid_field`: the draft would break a bound (a text too long, too many modules or questions); `invalid_module_order` (a reorder that does not name every key once)", body = ErrorBody)))]
+    responses((status = 200, body = AuthoredCourseView), DraftEditRefusals))]
 pub async fn reorder(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -506,10 +511,7 @@ pub async fn reorder(
 /// Reorders the draft's question bank.
 #[utoipa::path(put, path = "/api/v1/instructor/courses/{id}/draft/question-order", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = ReorderRequest,
-    responses((status = 200, body = AuthoredCourseView),
-        (status = 404, description = "`course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)", body = ErrorBody),
-        (status = 409, description = "`content_managed_course` (edit its content folder), `course_retired`, `conflict` (another edit came first; retry)", body = ErrorBody),
-        (status = 422, description = "`invalid_field`: the draft would break a bound (a text too long, too many modules or questions); `invalid_module_order` (a reorder that does not name every key once)", body = ErrorBody)))]
+    responses((status = 200, body = AuthoredCourseView), DraftEditRefusals))]
 pub async fn reorder_questions(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -522,10 +524,7 @@ pub async fn reorder_questions(
 /// Adds or replaces the draft question with this key.
 #[utoipa::path(put, path = "/api/v1/instructor/courses/{id}/draft/questions/{key}", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ("key" = String, Path)), request_body = QuestionInput,
-    responses((status = 200, body = AuthoredCourseView),
-        (status = 404, description = "`course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)", body = ErrorBody),
-        (status = 409, description = "`content_managed_course` (edit its content folder), `course_retired`, `conflict` (another edit came first; retry)", body = ErrorBody),
-        (status = 422, description = "`invalid_field`: the draft would break a bound (a text too long, too many modules or questions); `invalid_module_order` (a reorder that does not name every key once)", body = ErrorBody)))]
+    responses((status = 200, body = AuthoredCourseView), DraftEditRefusals))]
 pub async fn put_question(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -540,10 +539,7 @@ pub async fn put_question(
 /// Removes a question from the draft.
 #[utoipa::path(delete, path = "/api/v1/instructor/courses/{id}/draft/questions/{key}", tag = "authoring", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path), ("key" = String, Path)),
-    responses((status = 200, body = AuthoredCourseView),
-        (status = 404, description = "`course_not_found`; `module_not_found`, `question_not_found` (deleting a key the draft lacks)", body = ErrorBody),
-        (status = 409, description = "`content_managed_course` (edit its content folder), `course_retired`, `conflict` (another edit came first; retry)", body = ErrorBody),
-        (status = 422, description = "`invalid_field`: the draft would break a bound (a text too long, too many modules or questions); `invalid_module_order` (a reorder that does not name every key once)", body = ErrorBody)))]
+    responses((status = 200, body = AuthoredCourseView), DraftEditRefusals))]
 pub async fn delete_question(
     State(state): State<AppState>,
     Authed(caller): Authed,
