@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::VerificationCode;
 use crate::keys::PublicKeys;
-use crate::service::{Certificate, Certificates};
+use crate::service::{Certificate, Certificates, Integrity};
 use crate::strict_json::StrictValue;
 use crate::summary::Summary;
 use crate::verify::{CERTIFICATE_TYPE, Status, Verdict, check_signature};
@@ -50,6 +50,13 @@ pub struct ItemResult {
 /// the row states); else valid. Test data is valid with the reason `test_data`, so no one
 /// mistakes it for real credit.
 pub fn standing(c: &Certificate, keys: &PublicKeys) -> Verdict {
+    standing_checked(c, &c.integrity(), || check_signature(&c.credential, keys, CERTIFICATE_TYPE).is_ok())
+}
+
+/// [`standing`] from checks already made: `integrity`, and `signed`, asked only when the
+/// verdict depends on it (the bulk verifier has just checked the same document's signature
+/// when a presented credential equals the stored one).
+fn standing_checked(c: &Certificate, integrity: &Integrity, signed: impl FnOnce() -> bool) -> Verdict {
     let revocation = c.revocation();
     if let Some(r) =
         revocation.as_ref().filter(|_| c.log.iter().any(|e| e.event == record_log::event::REVOKE))
@@ -60,10 +67,7 @@ pub fn standing(c: &Certificate, keys: &PublicKeys) -> Verdict {
             revoked_at: Some(r.at.clone()),
         };
     }
-    if check_signature(&c.credential, keys, CERTIFICATE_TYPE).is_err()
-        || !c.row_matches_credential()
-        || !c.logged_as_issued()
-    {
+    if !integrity.row_matches_credential || !integrity.logged_as_issued || !signed() {
         return Verdict::new(Status::Tampered, Some("stored_document_altered"));
     }
     if revocation.is_some() {
@@ -109,20 +113,26 @@ impl Certificates {
                     .await?,
             );
         }
-        let mut by_code = HashMap::new();
-        let mut by_id = HashMap::new();
-        for c in Certificate::load(&self.inner.db, rows).await? {
-            by_code.insert(c.row.code.clone(), c.clone());
-            by_id.insert(c.row.id, c);
-        }
+        // A certificate asked for both by code and by credential was read twice; one copy
+        // is enough, and the lookups point into it.
+        rows.sort_by_key(|r| r.id);
+        rows.dedup_by_key(|r| r.id);
+        let found = Certificate::load(&self.inner.db, rows).await?;
+        let by_code: HashMap<&str, &Certificate> = found.iter().map(|c| (c.row.code.as_str(), c)).collect();
+        let by_id: HashMap<Uuid, &Certificate> = found.iter().map(|c| (c.row.id, c)).collect();
         Ok(items
             .iter()
             .map(|item| {
+                let stored_signed =
+                    |c: &Certificate| check_signature(&c.credential, &keys, CERTIFICATE_TYPE).is_ok();
                 let (verdict, found) = match (&item.code, &item.credential) {
                     (Some(code), None) => match VerificationCode::parse(code) {
                         Err(_) => (Verdict::new(Status::Invalid, Some("malformed_code")), None),
                         Ok(code) => match by_code.get(code.as_str()) {
-                            Some(c) => (standing(c, &keys), Some(c)),
+                            Some(&c) => {
+                                let integrity = c.integrity();
+                                (standing_checked(c, &integrity, || stored_signed(c)), Some((c, integrity)))
+                            }
                             None => (Verdict::new(Status::Unknown, Some("not_issued")), None),
                         },
                     },
@@ -131,16 +141,22 @@ impl Certificates {
                             Err(v) => (v, None),
                             Ok(()) => match credential_id(credential).and_then(|id| by_id.get(&id)) {
                                 None => (Verdict::new(Status::Unknown, Some("not_issued")), None),
-                                Some(c) if !same_document(credential, &c.credential) => {
-                                    (Verdict::new(Status::Tampered, Some("differs_from_issued")), Some(c))
+                                Some(&c) if !same_document(credential, &c.credential) => (
+                                    Verdict::new(Status::Tampered, Some("differs_from_issued")),
+                                    Some((c, c.integrity())),
+                                ),
+                                // The stored document is the one whose signature was just
+                                // checked: checking it again would prove nothing new.
+                                Some(&c) => {
+                                    let integrity = c.integrity();
+                                    (standing_checked(c, &integrity, || true), Some((c, integrity)))
                                 }
-                                Some(c) => (standing(c, &keys), Some(c)),
                             },
                         }
                     }
                     _ => (Verdict::new(Status::Invalid, Some("needs_code_or_credential")), None),
                 };
-                let holder_matches = item.nip.as_ref().zip(found).map(|(nip, c)| {
+                let holder_matches = item.nip.as_ref().zip(found.as_ref()).map(|(nip, (c, _))| {
                     nip.trim() == crate::credential::text(&c.credential, "/credentialSubject/nip")
                 });
                 let verdict = if holder_matches == Some(false) && verdict.status == Status::Valid {
@@ -148,17 +164,21 @@ impl Certificates {
                 } else {
                     verdict
                 };
-                ItemResult { verdict, certificate: found.map(|c| c.summary(full_nip)), holder_matches }
+                let certificate = found.map(|(c, integrity)| Summary::of(c, full_nip, &integrity));
+                ItemResult { verdict, certificate, holder_matches }
             })
             .collect())
     }
 }
 
 /// Whether two credentials are the same document: equal RFC 8785 forms, so key order and
-/// whitespace do not matter, and any changed value does.
+/// whitespace do not matter, and any changed value does. Equal values have equal forms, so
+/// the canonical text is written only when the values differ (a number spelled `1.0` against
+/// `1`, say).
 fn same_document(a: &Value, b: &Value) -> bool {
-    match (serde_json_canonicalizer::to_vec(a), serde_json_canonicalizer::to_vec(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
+    a == b
+        || match (penkom_core::canonical_json::to_vec(a), penkom_core::canonical_json::to_vec(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
 }

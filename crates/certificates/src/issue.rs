@@ -99,13 +99,23 @@ impl Certificates {
         // (possible only if the lock is bypassed), and the second pass then finds its work.
         for attempt in 0..2 {
             let txn = begin_write(&self.inner.db).await?;
-            record_log::lock(&txn).await?;
-            if let Some(row) = existing(&txn, completion_id).await? {
-                let c = Certificate::load(&txn, vec![row]).await?;
+            // What the certificate states is read before the log's lock is taken: every
+            // issuance on every node queues for that lock, so each round trip made while holding
+            // it is one every other learner waits for. None of this needs the lock: completions
+            // are never rewritten, and the random code and status bit are unique by index (a
+            // clash is a unique violation, retried below). A certificate already issued is
+            // answered first, whatever its facts now say; under the lock, again, to be sure.
+            if let Some(c) = issued(&txn, completion_id).await? {
                 txn.rollback().await?;
-                return Ok((c.into_iter().next().ok_or(IssueError::NoCompletion(completion_id))?, false));
+                return Ok((c, false));
             }
-            match self.issue_in(&txn, completion_id).await {
+            let facts = self.facts_of(&txn, completion_id).await?;
+            record_log::lock(&txn).await?;
+            if let Some(c) = issued(&txn, completion_id).await? {
+                txn.rollback().await?;
+                return Ok((c, false));
+            }
+            match self.issue_in(&txn, completion_id, facts).await {
                 Ok((row, entry)) => {
                     txn.commit().await?;
                     tracing::info!(certificate = %row.id, number = %row.number, "certificate issued");
@@ -121,13 +131,13 @@ impl Certificates {
         Ok((c.into_iter().next().ok_or(IssueError::NoCompletion(completion_id))?, false))
     }
 
-    async fn issue_in(
+    /// Everything the certificate of `completion_id` states but its number and issue time,
+    /// read without the log's lock.
+    async fn facts_of(
         &self,
         txn: &DatabaseTransaction,
         completion_id: Uuid,
-    ) -> Result<(certificate::Model, record_log::LogEntry), IssueError> {
-        // Whole seconds: the credential states the time at that precision, and the row must agree.
-        let now = penkom_core::clock::whole_seconds(self.inner.clock.now());
+    ) -> Result<Unnumbered, IssueError> {
         let completion: CourseCompletion = course_completion::Entity::find_by_id(completion_id)
             .one(txn)
             .await?
@@ -150,6 +160,21 @@ impl Certificates {
             .await?
             .map(|c| c.code)
             .unwrap_or_default();
+        let code = fresh_code(txn).await?;
+        let status_index = fresh_status_index(txn).await?;
+        Ok(Unnumbered { completion, holder, opd_name, version, course_code, code, status_index })
+    }
+
+    async fn issue_in(
+        &self,
+        txn: &DatabaseTransaction,
+        completion_id: Uuid,
+        unnumbered: Unnumbered,
+    ) -> Result<(certificate::Model, record_log::LogEntry), IssueError> {
+        let Unnumbered { completion, holder, opd_name, version, course_code, code, status_index } =
+            unnumbered;
+        // Whole seconds: the credential states the time at that precision, and the row must agree.
+        let now = penkom_core::clock::whole_seconds(self.inner.clock.now());
         let zone = &self.inner.config.zone;
         let year = zone.year_of(completion.completed_at);
         let seq = next_seq(txn, year).await?;
@@ -158,7 +183,7 @@ impl Certificates {
         let facts = Facts {
             id,
             number: self.inner.config.template.render(seq, year),
-            code: fresh_code(txn).await?,
+            code,
             holder_name: holder.name.clone(),
             holder_nip: holder.nip.clone().unwrap_or_default(),
             employment_type: holder.employment_type.clone().unwrap_or_default(),
@@ -175,12 +200,18 @@ impl Certificates {
             pass_mark: e.post_test.pass_mark,
             engaged_minutes: e.engaged_minutes,
             evidence_digest: completion.evidence_digest.clone(),
-            status_index: fresh_status_index(txn).await?,
+            status_index,
             test_data: completion.test_data,
         };
         let signed = self.sign(&build(&facts, &self.inner.config.issuer), now)?;
         // Stored as serialised here and served byte for byte from then on.
         let credential = serde_json::to_string(&signed).map_err(|_| IssueError::Incomplete("credential"))?;
+        // The e-mail's PDF is drawn on another thread while the rows below are written: about a
+        // millisecond of work that would otherwise be spent holding the log's lock.
+        let pdf = (!holder.email.is_empty()).then(|| {
+            let (signed, zone) = (signed.clone(), self.inner.config.zone);
+            tokio::task::spawn_blocking(move || crate::pdf::render(&signed, &zone))
+        });
         let row = certificate::ActiveModel {
             id: Set(id),
             completion_id: Set(completion_id),
@@ -236,9 +267,11 @@ impl Certificates {
         .await?;
         // The holder's e-mail, queued with the certificate: it is sent if and only if the
         // certificate exists.
-        if !holder.email.is_empty() {
+        if let Some(pdf) = pdf {
             let issuer = &self.inner.config.issuer;
-            let pdf = crate::pdf::render(&signed, &self.inner.config.zone)
+            let pdf = pdf
+                .await
+                .map_err(|_| IssueError::Incomplete("pdf"))?
                 .map_err(|_| IssueError::Incomplete("pdf"))?;
             let text = notifications::templates::certificate_issued(
                 &holder.name,
@@ -257,6 +290,25 @@ impl Certificates {
             notifications::outbox::enqueue(txn, now, &self.mail_host(), mail).await?;
         }
         Ok((row, entry))
+    }
+}
+
+/// What [`Certificates::facts_of`] reads.
+struct Unnumbered {
+    completion: CourseCompletion,
+    holder: person::Model,
+    opd_name: String,
+    version: course_version::Model,
+    course_code: String,
+    code: String,
+    status_index: u32,
+}
+
+/// The certificate of `completion_id` with its log entries, if it has been issued.
+async fn issued(txn: &DatabaseTransaction, completion_id: Uuid) -> Result<Option<Certificate>, DbErr> {
+    match existing(txn, completion_id).await? {
+        Some(row) => Ok(Certificate::load(txn, vec![row]).await?.pop()),
+        None => Ok(None),
     }
 }
 

@@ -64,17 +64,20 @@ pub fn private_key_from_multibase(s: &str) -> Option<SigningKey> {
     Some(SigningKey::from_bytes(&raw))
 }
 
-fn jcs_hash(value: &Value) -> Result<[u8; 32], ProofError> {
-    let canonical =
-        serde_json_canonicalizer::to_vec(value).map_err(|_| ProofError::Malformed("not canonicalisable"))?;
+/// SHA-256 of the RFC 8785 form of `value` without its top-level member `skip`: the document
+/// is hashed without its `proof`, the proof configuration without its `proofValue`, and leaving
+/// them out while writing saves copying a whole credential per check.
+fn jcs_hash(value: &Value, skip: &str) -> Result<[u8; 32], ProofError> {
+    let canonical = penkom_core::canonical_json::to_vec_without(value, skip)
+        .map_err(|_| ProofError::Malformed("not canonicalisable"))?;
     Ok(Sha256::digest(&canonical).into())
 }
 
 /// The bytes Ed25519 signs: the proof configuration's hash, then the document's.
 fn hash_data(document: &Value, proof_config: &Value) -> Result<[u8; 64], ProofError> {
     let mut out = [0u8; 64];
-    out[..32].copy_from_slice(&jcs_hash(proof_config)?);
-    out[32..].copy_from_slice(&jcs_hash(document)?);
+    out[..32].copy_from_slice(&jcs_hash(proof_config, "proofValue")?);
+    out[32..].copy_from_slice(&jcs_hash(document, "proof")?);
     Ok(out)
 }
 
@@ -119,8 +122,9 @@ pub fn verify(
     let Value::Object(doc) = document else {
         return Err(ProofError::NotAnObject);
     };
-    let mut unsecured = doc.clone();
-    let Some(Value::Object(mut proof)) = unsecured.remove("proof") else {
+    // Read in place: the hashes below leave out `proof` and `proofValue` as they write, so
+    // nothing of the document is copied.
+    let Some(proof_value @ Value::Object(proof)) = doc.get("proof") else {
         return Err(ProofError::NoProof);
     };
     if proof.get("type").and_then(Value::as_str) != Some(PROOF_TYPE)
@@ -131,13 +135,13 @@ pub fn verify(
     if proof.get("proofPurpose").and_then(Value::as_str) != Some("assertionMethod") {
         return Err(ProofError::Malformed("proofPurpose is not assertionMethod"));
     }
-    let value = proof.remove("proofValue").ok_or(ProofError::Malformed("no proofValue"))?;
+    let value = proof.get("proofValue").ok_or(ProofError::Malformed("no proofValue"))?;
     let bytes = value.as_str().and_then(from_multibase).ok_or(ProofError::Malformed("proofValue"))?;
     let signature: [u8; 64] = bytes.try_into().map_err(|_| ProofError::Malformed("signature length"))?;
     // A proof that names a context must name the document's: otherwise the signed options
     // could be read against different term definitions than the document.
     if let Some(ctx) = proof.get("@context")
-        && unsecured.get("@context") != Some(ctx)
+        && doc.get("@context") != Some(ctx)
     {
         return Err(ProofError::Malformed("@context differs from the document's"));
     }
@@ -147,7 +151,7 @@ pub fn verify(
         .ok_or(ProofError::Malformed("no verificationMethod"))?
         .to_string();
     let key = key_for(&method).ok_or_else(|| ProofError::UnknownKey(method.clone()))?;
-    let data = hash_data(&Value::Object(unsecured), &Value::Object(proof))?;
+    let data = hash_data(document, proof_value)?;
     key.verify_strict(&data, &Signature::from_bytes(&signature)).map_err(|_| ProofError::BadSignature)?;
     Ok(method)
 }

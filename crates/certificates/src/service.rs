@@ -129,7 +129,32 @@ impl Certificate {
     }
 
     pub fn summary(&self, full_nip: bool) -> Summary {
-        Summary::of(self, full_nip)
+        Summary::of(self, full_nip, &self.integrity())
+    }
+
+    /// The three agreements every answer about this certificate depends on, computed once: the
+    /// log's digest alone hashes the whole stored document.
+    pub fn integrity(&self) -> Integrity {
+        Integrity {
+            logged_as_issued: self.logged_as_issued(),
+            revocation_logged: self.revocation_logged(),
+            row_matches_credential: self.row_matches_credential(),
+        }
+    }
+}
+
+/// What [`Certificate::integrity`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Integrity {
+    pub logged_as_issued: bool,
+    pub revocation_logged: bool,
+    pub row_matches_credential: bool,
+}
+
+impl Integrity {
+    /// Whether the stored record disagrees with the log anywhere.
+    pub fn altered(&self) -> bool {
+        !(self.logged_as_issued && self.revocation_logged && self.row_matches_credential)
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::credential::{mask_nip, text};
-use crate::service::Certificate;
+use crate::service::{Certificate, Integrity};
 
 /// What any answer shows of a certificate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -49,7 +49,7 @@ pub struct Summary {
 pub const REASON_WITHHELD: &str = "(alasan tidak dapat ditampilkan: catatan pencabutan diubah di basis data)";
 
 impl Summary {
-    pub(crate) fn of(c: &Certificate, full_nip: bool) -> Self {
+    pub(crate) fn of(c: &Certificate, full_nip: bool, integrity: &Integrity) -> Self {
         let v = &c.credential;
         let s = |p: &str| text(v, &format!("/credentialSubject{p}")).to_string();
         let nip = s("/nip");
@@ -76,7 +76,7 @@ impl Summary {
             verify_url: text(v, "/evidence/0/id").to_string(),
             revoked_at: revocation.as_ref().map(|r| r.at.clone()),
             revocation_reason: revocation.map(|r| r.reason.unwrap_or_else(|| REASON_WITHHELD.to_string())),
-            altered: !(c.logged_as_issued() && c.revocation_logged() && c.row_matches_credential()),
+            altered: integrity.altered(),
             test_data: v.get("testData") == Some(&Value::Bool(true)),
         }
     }

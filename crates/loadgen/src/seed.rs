@@ -1,7 +1,7 @@
 //! What the benchmarks that need certificates share: tiny courses, a real server on the
 //! simulated clock (built by the same `Server::start_with` as `penkom serve`), and learners who
 //! earn certificates through the same HTTP API a deployment sees (study, post-test, certificate
-//! and its ledger credit). Included by the bench binaries with `#[path]`.
+//! and its ledger credit).
 
 use std::sync::Arc;
 
@@ -49,18 +49,20 @@ pub fn write_courses(dir: &std::path::Path, count: usize) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// A fresh PostgreSQL database under `BENCH_DATABASE_URL`, or `None` for SQLite. The returned
-/// connection and name drop it afterwards ([`drop_database`]).
-pub async fn database() -> anyhow::Result<(Option<String>, Option<(sea_orm::DatabaseConnection, String)>)> {
-    match std::env::var("BENCH_DATABASE_URL") {
-        Ok(admin_url) => {
+/// A fresh PostgreSQL database under `BENCH_DATABASE_URL` (else under `default`, if given), or
+/// `None` for SQLite. The returned connection and name drop it afterwards ([`drop_database`]).
+pub async fn database(
+    default: Option<&str>,
+) -> anyhow::Result<(Option<String>, Option<(sea_orm::DatabaseConnection, String)>)> {
+    match std::env::var("BENCH_DATABASE_URL").ok().or(default.map(str::to_string)) {
+        Some(admin_url) => {
             let name = format!("penkom_bench_{}", uuid::Uuid::new_v4().simple());
             let admin = penkom_storage::connect(&admin_url, 1).await?;
             admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
             let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b).to_string();
             Ok((Some(format!("{base}/{name}")), Some((admin, name))))
         }
-        Err(_) => Ok((None, None)),
+        None => Ok((None, None)),
     }
 }
 
@@ -192,37 +194,13 @@ impl Bench {
 
     /// Studies `module` to its minimum with beats 30 s apart, and completes it.
     pub async fn study(&self, token: &str, module: &str) -> anyhow::Result<()> {
-        let s = self.post(&format!("/api/v1/modules/{module}/sessions"), token, json!({})).await?;
-        let session = s["session_id"].as_str().context("a session")?.to_string();
-        loop {
-            self.clock.advance(chrono::Duration::seconds(30));
-            let beat = self
-                .post(
-                    &format!("/api/v1/sessions/{session}/heartbeat"),
-                    token,
-                    json!({"visible": true, "active": true}),
-                )
-                .await?;
-            if beat["can_complete"] == true {
-                break;
-            }
-        }
-        self.post(&format!("/api/v1/modules/{module}/complete"), token, json!({})).await?;
-        Ok(())
+        self.study_together(&[(token.to_string(), module.to_string())]).await
     }
 
     /// Enrols in `course` (a catalog entry) and studies its modules; with `finish`, also passes
     /// its post-test and returns the submission (with the certificate).
     pub async fn take_course(&self, token: &str, course: &Value, finish: bool) -> anyhow::Result<Value> {
-        let id = course["id"].as_str().context("a course id")?;
-        self.post(&format!("/api/v1/courses/{id}/enrollments"), token, json!({})).await?;
-        let detail = self.get(&format!("/api/v1/courses/{id}"), token).await?;
-        let modules: Vec<String> = detail["modules"]
-            .as_array()
-            .context("modules")?
-            .iter()
-            .filter_map(|m| m["id"].as_str().map(String::from))
-            .collect();
+        let modules = self.enrol(token, course).await?;
         if !finish {
             // Under way: one of two modules studied.
             self.study(token, &modules[0]).await?;
@@ -231,6 +209,99 @@ impl Bench {
         for m in &modules {
             self.study(token, m).await?;
         }
+        let attempt = self.answer_post_test(token, course).await?;
+        self.submit(token, &attempt).await
+    }
+
+    /// Enrols in `course`; returns its module ids in order.
+    pub async fn enrol(&self, token: &str, course: &Value) -> anyhow::Result<Vec<String>> {
+        let id = course["id"].as_str().context("a course id")?;
+        self.post(&format!("/api/v1/courses/{id}/enrollments"), token, json!({})).await?;
+        let detail = self.get(&format!("/api/v1/courses/{id}"), token).await?;
+        Ok(detail["modules"]
+            .as_array()
+            .context("modules")?
+            .iter()
+            .filter_map(|m| m["id"].as_str().map(String::from))
+            .collect())
+    }
+
+    /// Studies one module per learner to its minimum, all learners at once: each step every
+    /// learner still short beats (concurrently, at the same simulated instant), then the clock
+    /// moves 30 s. Moving the one shared clock per step, not per learner, keeps each learner's
+    /// gap between beats at 30 s however many study together. `pairs` are (token, module).
+    pub async fn study_together(&self, pairs: &[(String, String)]) -> anyhow::Result<()> {
+        use futures::{StreamExt, TryStreamExt};
+        const AT_ONCE: usize = 16;
+        let sessions: Vec<String> = futures::stream::iter(pairs)
+            .map(|(token, module)| async move {
+                let s = self.post(&format!("/api/v1/modules/{module}/sessions"), token, json!({})).await?;
+                Ok::<_, anyhow::Error>(s["session_id"].as_str().context("a session")?.to_string())
+            })
+            .buffered(AT_ONCE)
+            .try_collect()
+            .await?;
+        let mut short: Vec<usize> = (0..pairs.len()).collect();
+        while !short.is_empty() {
+            self.clock.advance(chrono::Duration::seconds(30));
+            let done: Vec<bool> = futures::stream::iter(&short)
+                .map(|&i| {
+                    let (token, session) = (&pairs[i].0, &sessions[i]);
+                    async move {
+                        let beat = self
+                            .post(
+                                &format!("/api/v1/sessions/{session}/heartbeat"),
+                                token,
+                                json!({"visible": true, "active": true}),
+                            )
+                            .await?;
+                        Ok::<_, anyhow::Error>(beat["can_complete"] == true)
+                    }
+                })
+                .buffered(AT_ONCE)
+                .try_collect()
+                .await?;
+            short = short.into_iter().zip(done).filter(|(_, d)| !d).map(|(i, _)| i).collect();
+        }
+        futures::stream::iter(pairs)
+            .map(|(token, module)| async move {
+                self.post(&format!("/api/v1/modules/{module}/complete"), token, json!({})).await
+            })
+            .buffered(AT_ONCE)
+            .try_collect::<Vec<_>>()
+            .await?;
+        Ok(())
+    }
+
+    /// Signs in every learner of `nips` (a few at a time: password hashing is deliberately slow).
+    pub async fn tokens(&self, nips: &[String]) -> anyhow::Result<Vec<String>> {
+        use futures::{StreamExt, TryStreamExt};
+        futures::stream::iter(nips).map(|nip| self.token(nip)).buffered(4).try_collect().await
+    }
+
+    /// Enrols every learner of `tokens` in every course of `courses` and studies all their
+    /// modules to the minimum, learners together ([`Self::study_together`]), one course after
+    /// another. What is left for a certificate is the post-test.
+    pub async fn study_courses(&self, tokens: &[String], courses: &[Value]) -> anyhow::Result<()> {
+        use futures::{StreamExt, TryStreamExt};
+        for course in courses {
+            let modules: Vec<Vec<String>> = futures::stream::iter(tokens)
+                .map(|t| self.enrol(t, course))
+                .buffered(16)
+                .try_collect()
+                .await?;
+            for m in 0..modules.first().map_or(0, Vec::len) {
+                let pairs: Vec<(String, String)> =
+                    tokens.iter().cloned().zip(modules.iter().map(|ms| ms[m].clone())).collect();
+                self.study_together(&pairs).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts the post-test of `course` and saves the right answer; returns the attempt id.
+    pub async fn answer_post_test(&self, token: &str, course: &Value) -> anyhow::Result<String> {
+        let id = course["id"].as_str().context("a course id")?;
         let attempt = self.post(&format!("/api/v1/courses/{id}/attempts"), token, json!({})).await?;
         let aid = attempt["attempt_id"].as_str().context("an attempt")?;
         let q = &attempt["questions"][0];
@@ -247,7 +318,13 @@ impl Bench {
             Some(json!({"answers": {q["id"].as_str().unwrap_or_default(): [right["label"]]}})),
         )
         .await?;
-        let passed = self.post(&format!("/api/v1/attempts/{aid}/submit"), token, json!({})).await?;
+        Ok(aid.to_string())
+    }
+
+    /// Submits `attempt` (answered right); returns the submission, which must carry the
+    /// certificate.
+    pub async fn submit(&self, token: &str, attempt: &str) -> anyhow::Result<Value> {
+        let passed = self.post(&format!("/api/v1/attempts/{attempt}/submit"), token, json!({})).await?;
         ensure!(passed["certificate"].is_object(), "a certificate: {passed}");
         Ok(passed)
     }
@@ -266,10 +343,15 @@ pub struct Fresh {
 }
 
 pub async fn fresh(courses: usize) -> anyhow::Result<Fresh> {
+    fresh_on(courses, None).await
+}
+
+/// [`fresh`], on PostgreSQL at `default` unless `BENCH_DATABASE_URL` names another server.
+pub async fn fresh_on(courses: usize, default: Option<&str>) -> anyhow::Result<Fresh> {
     let dir = tempfile::tempdir()?;
     let content = dir.path().join("content");
     write_courses(&content, courses)?;
-    let (database_url, admin) = database().await?;
+    let (database_url, admin) = database(default).await?;
     let backend = if database_url.is_some() { "PostgreSQL" } else { "SQLite" };
     let (settings, serve) = settings(dir.path(), content, database_url)?;
     let (bench, accounts, stop, task) = start(&settings, &serve).await?;

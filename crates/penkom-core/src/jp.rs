@@ -84,7 +84,14 @@ impl Jp {
     /// Hundredths of a JP (possibly negative, as in a reversal) as decimal text: `2000` → `"20"`,
     /// `-150` → `"-1.5"`.
     pub fn format_hundredths(h: i64) -> String {
-        Decimal::new(h, 2).normalize().to_string()
+        // Integer arithmetic, not `Decimal`: a compliance report formats three amounts for each
+        // of 100,000 people. The test below holds it equal to the decimal form.
+        let (sign, a) = (if h < 0 { "-" } else { "" }, h.unsigned_abs());
+        match (a / 100, a % 100) {
+            (w, 0) => format!("{sign}{w}"),
+            (w, f) if f % 10 == 0 => format!("{sign}{w}.{}", f / 10),
+            (w, f) => format!("{sign}{w}.{f:02}"),
+        }
     }
 
     /// The study minutes this many JP stand for, at `minutes_per_jp` minutes per JP.
@@ -205,6 +212,11 @@ mod tests {
         fn tenths_add_up_exactly(n in 1usize..500) {
             let tenth = Jp::parse("0.1").unwrap();
             prop_assert_eq!(Jp::sum(std::iter::repeat_n(tenth, n)), Decimal::from(n as u64) / Decimal::from(10));
+        }
+
+        #[test]
+        fn hundredths_format_as_the_decimal_does(h in prop_oneof![-100_000i64..100_000, any::<i64>()]) {
+            prop_assert_eq!(Jp::format_hundredths(h), Decimal::new(h, 2).normalize().to_string());
         }
 
         #[test]

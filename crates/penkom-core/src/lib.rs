@@ -5,6 +5,7 @@
 //! unit tests and property tests can call directly, and it means a value of one of these types
 //! has already been validated: a [`Nip`] with an impossible birth date cannot exist.
 
+pub mod canonical_json;
 pub mod clock;
 pub mod email;
 pub mod employment;

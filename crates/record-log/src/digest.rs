@@ -21,7 +21,7 @@ pub fn time(t: DateTime<Utc>) -> String {
 /// SHA-256 of the RFC 8785 form of `value`.
 pub fn of(value: &Value) -> String {
     // Canonicalising a `Value` built here cannot fail: it holds no non-finite numbers.
-    sha256_hex(serde_json_canonicalizer::to_string(value).unwrap_or_default().as_bytes())
+    sha256_hex(&penkom_core::canonical_json::to_vec(value).unwrap_or_default())
 }
 
 /// An issued certificate: every column but the revocation ones, with the signed document by

@@ -12,6 +12,13 @@ use anyhow::Context;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::ConnectionTrait;
 
+/// The median a report may take (issue 14).
+const TARGET_S: f64 = 0.5;
+
+// The allocator `penkom serve` uses, so the report measured here is the one deployed.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let admin_url = std::env::var("BENCH_DATABASE_URL")
@@ -100,14 +107,14 @@ async fn run(url: &str, people: i64, entries: i64) -> anyhow::Result<()> {
         times.push(elapsed);
     }
     times.sort_by(f64::total_cmp);
-    let verdict = if times[2] < 2.0 { "met" } else { "NOT MET" };
+    let verdict = if times[2] <= TARGET_S { "met" } else { "NOT MET" };
     println!(
-        "compliance report: median {:.3} s, best {:.3} s; target under 2 s: {verdict}",
+        "compliance report: median {:.3} s, best {:.3} s; target at most {TARGET_S} s: {verdict}",
         times[2], times[0]
     );
     db.close().await.ok();
-    if times[2] >= 2.0 {
-        anyhow::bail!("the compliance report took {:.3} s (median), over the 2 s target", times[2]);
+    if times[2] > TARGET_S {
+        anyhow::bail!("the compliance report took {:.3} s (median), over the {TARGET_S} s target", times[2]);
     }
     Ok(())
 }

@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 use serde_json::{Value, json};
 
-#[path = "../seed.rs"]
-mod seed;
+use loadgen::seed;
 use seed::{VERIFIER_NIP, env};
 
 // The allocator `penkom serve` uses, so the server measured here is the one deployed.
@@ -85,12 +84,14 @@ async fn main() -> anyhow::Result<()> {
     let verifier = b.token(VERIFIER_NIP).await?;
     let courses: Vec<Value> = serde_json::from_value(b.get("/api/v1/courses", &verifier).await?)?;
     ensure!(courses.len() == per_learner, "the bench courses are published");
+    let tokens = b.tokens(&nips).await?;
+    b.study_courses(&tokens, &courses).await?;
     let mut ids = Vec::new();
     let mut codes = Vec::new();
-    for nip in &nips {
-        let token = b.token(nip).await?;
-        for course in &courses {
-            let passed = b.take_course(&token, course, true).await?;
+    for course in &courses {
+        for token in &tokens {
+            let attempt = b.answer_post_test(token, course).await?;
+            let passed = b.submit(token, &attempt).await?;
             ids.push(passed["certificate"]["id"].as_str().context("a certificate id")?.to_string());
             codes.push(json!({ "code": passed["certificate"]["code"] }));
         }

@@ -18,8 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 use serde_json::json;
 
-#[path = "../seed.rs"]
-mod seed;
+use loadgen::seed;
 use seed::{VERIFIER_NIP, env};
 
 // The allocator `penkom serve` uses, so the server measured here is the one deployed.

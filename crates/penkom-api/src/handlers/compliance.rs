@@ -80,43 +80,49 @@ pub async fn compliance(
         // The OPD summaries are the last part: the people are the array, the summaries its tail.
         let opds = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let keep = opds.clone();
-        let people = parts.filter_map(move |part| {
-            let keep = keep.clone();
-            async move {
-                match part {
-                    Ok(ReportPart::Person(p)) => Some(Ok(p)),
+        let people = parts
+            .map(move |part| {
+                futures_util::stream::iter(match part {
+                    Ok(ReportPart::People(p)) => p.into_iter().map(Ok).collect(),
                     Ok(ReportPart::Opds(o)) => {
                         *keep.lock().unwrap_or_else(|e| e.into_inner()) = o;
-                        None
+                        Vec::new()
                     }
-                    Err(e) => Some(Err(e)),
-                }
-            }
-        });
+                    Err(e) => vec![Err(e)],
+                })
+            })
+            .flatten();
         let tail = move || {
             let opds = std::mem::take(&mut *opds.lock().unwrap_or_else(|e| e.into_inner()));
             format!("],\"opds\":{}}}", serde_json::to_string(&opds).unwrap_or_else(|_| "[]".into()))
         };
         return Ok(csv_body::json_array(format!("{{\"year\":{year},\"people\":["), people, tail, slot));
     }
-    let rows = parts.filter_map(|part| async move {
-        match part {
-            Ok(ReportPart::Person(p)) => Some(Ok(vec![
-                p.nip,
-                p.name,
-                p.opd_code,
-                p.opd_name,
-                p.employment_type,
-                p.target,
-                p.credited,
-                p.status,
-                p.missing,
-                p.ledger_verified.to_string(),
-            ])),
-            Ok(ReportPart::Opds(_)) => None,
-            Err(e) => Some(Err(e)),
-        }
-    });
+    let rows = parts
+        .map(|part| {
+            futures_util::stream::iter(match part {
+                Ok(ReportPart::People(people)) => people
+                    .into_iter()
+                    .map(|p| {
+                        Ok(vec![
+                            p.nip,
+                            p.name,
+                            p.opd_code,
+                            p.opd_name,
+                            p.employment_type,
+                            p.target,
+                            p.credited,
+                            p.status,
+                            p.missing,
+                            p.ledger_verified.to_string(),
+                        ])
+                    })
+                    .collect(),
+                Ok(ReportPart::Opds(_)) => Vec::new(),
+                Err(e) => vec![Err(e)],
+            })
+        })
+        .flatten();
     Ok(csv_body::streamed(
         &format!("kepatuhan-jp-{year}.csv"),
         &[
