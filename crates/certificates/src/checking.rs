@@ -120,19 +120,20 @@ impl Certificates {
         let found = Certificate::load(&self.inner.db, rows).await?;
         let by_code: HashMap<&str, &Certificate> = found.iter().map(|c| (c.row.code.as_str(), c)).collect();
         let by_id: HashMap<Uuid, &Certificate> = found.iter().map(|c| (c.row.id, c)).collect();
+        // The verdict on a register entry, with the checks the summary shows too.
+        let judged = |c, signed: &dyn Fn(&Certificate) -> bool| {
+            let integrity = Certificate::integrity(c);
+            (standing_checked(c, &integrity, || signed(c)), Some((c, integrity)))
+        };
+        let stored_signed = |c: &Certificate| check_signature(&c.credential, &keys, CERTIFICATE_TYPE).is_ok();
         Ok(items
             .iter()
             .map(|item| {
-                let stored_signed =
-                    |c: &Certificate| check_signature(&c.credential, &keys, CERTIFICATE_TYPE).is_ok();
                 let (verdict, found) = match (&item.code, &item.credential) {
                     (Some(code), None) => match VerificationCode::parse(code) {
                         Err(_) => (Verdict::new(Status::Invalid, Some("malformed_code")), None),
                         Ok(code) => match by_code.get(code.as_str()) {
-                            Some(&c) => {
-                                let integrity = c.integrity();
-                                (standing_checked(c, &integrity, || stored_signed(c)), Some((c, integrity)))
-                            }
+                            Some(&c) => judged(c, &stored_signed),
                             None => (Verdict::new(Status::Unknown, Some("not_issued")), None),
                         },
                     },
@@ -147,10 +148,7 @@ impl Certificates {
                                 ),
                                 // The stored document is the one whose signature was just
                                 // checked: checking it again would prove nothing new.
-                                Some(&c) => {
-                                    let integrity = c.integrity();
-                                    (standing_checked(c, &integrity, || true), Some((c, integrity)))
-                                }
+                                Some(&c) => judged(c, &|_| true),
                             },
                         }
                     }

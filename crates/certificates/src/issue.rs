@@ -126,9 +126,7 @@ impl Certificates {
             }
         }
         let txn = self.inner.db.begin().await?;
-        let row = existing(&txn, completion_id).await?.ok_or(IssueError::NoCompletion(completion_id))?;
-        let c = Certificate::load(&txn, vec![row]).await?;
-        Ok((c.into_iter().next().ok_or(IssueError::NoCompletion(completion_id))?, false))
+        Ok((issued(&txn, completion_id).await?.ok_or(IssueError::NoCompletion(completion_id))?, false))
     }
 
     /// Everything the certificate of `completion_id` states but its number and issue time,
